@@ -1,0 +1,137 @@
+// Pure formatting helpers: numbers, ages and HTTP statuses as people read them.
+import { statusText } from "registry-relay";
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/**
+ * A count with thousands separators; `—` for null.
+ *
+ * @example
+ * ```ts
+ * import { formatCount } from "./format.ts";
+ * formatCount(12345); // "12,345"
+ * ```
+ */
+export function formatCount(value: number | null | undefined): string {
+  return typeof value === "number" && Number.isFinite(value) ? integer.format(value) : "—";
+}
+
+/**
+ * A duration in the two largest units that matter: `850 ms`, `4.2 s`, `3m 05s`, `2h 10m`,
+ * `3d 4h`; `—` for null.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./format.ts";
+ * formatDuration(185_000); // "3m 05s"
+ * ```
+ */
+export function formatDuration(ms: number | null | undefined): string {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return "—";
+  const value = Math.max(0, ms);
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 10_000) return `${(value / 1000).toFixed(1)} s`;
+  const seconds = Math.floor(value / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, "0")}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/**
+ * When something is due, relative to now: `now`, `in 4.2 s`; `—` for null.
+ *
+ * @example
+ * ```ts
+ * import { formatDue } from "./format.ts";
+ * formatDue(Date.now() + 3000, Date.now()); // "in 3.0 s"
+ * ```
+ */
+export function formatDue(at: number | null | undefined, now: number): string {
+  if (typeof at !== "number" || !Number.isFinite(at)) return "—";
+  return at <= now ? "now" : `in ${formatDuration(at - now)}`;
+}
+
+/**
+ * A timestamp (ms since the epoch) in ISO form without milliseconds, for tooltips.
+ *
+ * @example
+ * ```ts
+ * import { formatInstant } from "./format.ts";
+ * formatInstant(0); // "1970-01-01 00:00:00Z"
+ * ```
+ */
+export function formatInstant(at: number | null | undefined): string {
+  if (typeof at !== "number" || !Number.isFinite(at)) return "";
+  return new Date(at)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * An HTTP status with its reason phrase (`400 Bad Request`); `—` for null.
+ *
+ * @example
+ * ```ts
+ * import { formatStatus } from "./format.ts";
+ * formatStatus(503); // "503 Service Unavailable"
+ * ```
+ */
+export function formatStatus(status: number | null | undefined): string {
+  if (typeof status !== "number") return "—";
+  const text = statusText(status);
+  return text ? `${status} ${text}` : String(status);
+}
+
+/** The colour family of an HTTP status: `ok` (2xx/3xx), `bad` (4xx/5xx), `none`. */
+export type StatusTone = "ok" | "bad" | "none";
+
+/**
+ * The colour family of an HTTP status.
+ *
+ * @example
+ * ```ts
+ * import { statusTone } from "./format.ts";
+ * statusTone(204); // "ok"
+ * ```
+ */
+export function statusTone(status: number | null | undefined): StatusTone {
+  if (typeof status !== "number") return "none";
+  return status >= 200 && status < 400 ? "ok" : "bad";
+}
+
+/**
+ * A byte count in B/KB/MB (1024-based, as the size budget is).
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./format.ts";
+ * formatBytes(2048); // "2.0 KB"
+ * ```
+ */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (typeof bytes !== "number" || !Number.isFinite(bytes)) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * A long identifier cut in the middle (`sha256:29836e…d8d01b`), for cells; the full value goes
+ * in the tooltip.
+ *
+ * @example
+ * ```ts
+ * import { middleTruncate } from "./format.ts";
+ * middleTruncate("sha256:29836e8468e0d3d2ae6c49359858c1796abfea9dfbaf2b898057bd7fa0d8d01b", 20);
+ * ```
+ */
+export function middleTruncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const head = Math.ceil((max - 1) / 2);
+  const tail = Math.floor((max - 1) / 2);
+  return `${value.slice(0, head)}…${value.slice(value.length - tail)}`;
+}

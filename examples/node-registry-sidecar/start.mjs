@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs the sidecar from this repository's source: Node 20 cannot run the core's TypeScript, so
+// esbuild bundles main.mjs with "registry-relay" mapped to ../../src/index.ts, then it runs in
+// this process (signals reach it directly). With the published package, run `node main.mjs`.
+import { mkdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const outdir = join(root, ".tmp", "examples");
+mkdirSync(outdir, { recursive: true });
+// One bundle per process: two sidecars started at once must not overwrite each other's file.
+const outfile = join(outdir, `node-registry-sidecar-${process.pid}.mjs`);
+
+await build({
+  entryPoints: [join(here, "main.mjs")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  alias: { "registry-relay": join(root, "src", "index.ts") },
+  logLevel: "warning",
+});
+process.on("exit", () => rmSync(outfile, { force: true }));
+await import(pathToFileURL(outfile).href);

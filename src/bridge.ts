@@ -1,0 +1,383 @@
+// The registry side: build events exactly as distribution's notification bridge does
+// (notifications/bridge.go), for a registry or proxy written in TypeScript.
+
+import type { EventAction } from "./constants.ts";
+import {
+  BlobMediaType,
+  EventActionDelete,
+  EventActionMount,
+  EventActionPull,
+  EventActionPush,
+} from "./constants.ts";
+import { formatTimestamp, uuidv4, uuidv7 } from "./ids.ts";
+import type {
+  ActorRecord,
+  Descriptor,
+  Event,
+  Platform,
+  RequestRecord,
+  SourceRecord,
+  Target,
+} from "./schema.ts";
+
+/**
+ * Options of `createBridge`: the records every event of one registry request carries and how
+ * targets, ids and timestamps are made.
+ *
+ * @example
+ * ```ts
+ * import type { BridgeOptions } from "registry-relay";
+ * const options: BridgeOptions = {
+ *   source: { addr: "registry-0:5000", instanceID: "0a7d2c5e-1f7d-4a8e-9a52-0f2f4d4c1b7a" },
+ *   actor: { name: "alice" },
+ *   request: { id: "r1", addr: "10.0.0.7:51234", host: "registry.local:5000", method: "PUT", useragent: "docker/25.0.3" },
+ *   baseUrl: "https://registry.local:5000",
+ * };
+ * ```
+ */
+export interface BridgeOptions {
+  /** The registry node: `addr` (`hostname:port`) and a per-process `instanceID`. */
+  source: SourceRecord;
+  /** Who made the request (`{}` when anonymous). */
+  actor: ActorRecord;
+  /** The HTTP request that causes the events. */
+  request: RequestRecord;
+  /**
+   * Registry base URL for `target.url` (`<base>/v2/<repo>/manifests/<digest>`); a path prefix is
+   * kept. `""` gives relative URLs (`/v2/...`), like distribution's `http.relativeurls`.
+   */
+  baseUrl: string;
+  /** Event id flavour: `"v4"` (distribution 2.x, default) or `"v7"` (3.1+, time-ordered). */
+  ids?: "v4" | "v7";
+  /** Put `references` on manifest events (`notifications.events.includereferences`). */
+  includeReferences?: boolean;
+  /** Clock for timestamps (default: now, with sub-millisecond digits when available). */
+  now?: () => Date;
+}
+
+/**
+ * A manifest as the bridge needs it: the canonical descriptor of its payload.
+ *
+ * @example
+ * ```ts
+ * import type { ManifestDescriptor } from "registry-relay";
+ * const manifest: ManifestDescriptor = {
+ *   mediaType: "application/vnd.oci.image.manifest.v1+json",
+ *   digest: "sha256:3e0ad3a67c04032083fd0cdc35d06ca1dfc2acd598205e64ac2d3342ba541af3",
+ *   size: 563,
+ * };
+ * ```
+ */
+export interface ManifestDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/**
+ * A blob descriptor as the blob store reports it; `mediaType` defaults to
+ * `application/octet-stream` (what distribution's filesystem store reports).
+ *
+ * @example
+ * ```ts
+ * import type { BlobDescriptor } from "registry-relay";
+ * const layer: BlobDescriptor = { digest: "sha256:29836e8468e0...", size: 2811 };
+ * ```
+ */
+export type BlobDescriptor = Descriptor & { digest: string; size: number };
+
+/**
+ * Extras of a manifest pull or push: the tag the request named, and the manifest's references
+ * (config then layers, or an index's children with `platform`), kept only with
+ * `includeReferences`.
+ *
+ * @example
+ * ```ts
+ * import type { ManifestEventOptions } from "registry-relay";
+ * const extras: ManifestEventOptions = { tag: "latest" };
+ * ```
+ */
+export interface ManifestEventOptions {
+  tag?: string;
+  references?: Descriptor[];
+}
+
+/**
+ * The event factory returned by `createBridge`; one method per event distribution emits.
+ *
+ * @example
+ * ```ts
+ * import { createBridge, type Bridge } from "registry-relay";
+ * const bridge: Bridge = createBridge(options);
+ * await sink.write(bridge.tagDeleted("team/app", "old"));
+ * ```
+ */
+export interface Bridge {
+  /** `pull` of a manifest (GET or HEAD `/v2/<repo>/manifests/<ref>`). */
+  manifestPulled(
+    repository: string,
+    manifest: ManifestDescriptor,
+    options?: ManifestEventOptions,
+  ): Event;
+  /** `push` of a manifest (PUT `/v2/<repo>/manifests/<ref>`). */
+  manifestPushed(
+    repository: string,
+    manifest: ManifestDescriptor,
+    options?: ManifestEventOptions,
+  ): Event;
+  /** `delete` of a manifest by digest: target `{ repository, digest }`. */
+  manifestDeleted(repository: string, digest: string): Event;
+  /** `pull` of a blob (GET or HEAD `/v2/<repo>/blobs/<digest>`). */
+  blobPulled(repository: string, blob: BlobDescriptor): Event;
+  /** `push` of a blob (upload committed). */
+  blobPushed(repository: string, blob: BlobDescriptor): Event;
+  /** `mount` of a blob from `fromRepository` (cross-repository mount). */
+  blobMounted(repository: string, blob: BlobDescriptor, fromRepository: string): Event;
+  /** `delete` of a blob: target `{ repository, digest }`. */
+  blobDeleted(repository: string, digest: string): Event;
+  /** `delete` of a tag: target `{ repository, tag }`. */
+  tagDeleted(repository: string, tag: string): Event;
+  /** `delete` of a repository: target `{ repository }`. */
+  repoDeleted(repository: string): Event;
+}
+
+// distribution/reference grammar: path components joined by "/", at most 255 characters.
+const REPOSITORY =
+  /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+// reference.WithDigest's check: algorithm ":" at least 32 hex digits.
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+
+function fail(method: string, what: string, value: unknown, rule: string): never {
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  throw new TypeError(`${method}: ${what} ${shown} is not valid: ${rule}`);
+}
+
+function checkRepository(method: string, what: string, value: unknown): string {
+  if (typeof value !== "string" || value.length > 255 || !REPOSITORY.test(value)) {
+    fail(method, what, value, "lowercase path components separated by '/', at most 255 characters");
+  }
+  return value;
+}
+
+function checkDigest(method: string, value: unknown): string {
+  if (typeof value !== "string" || !DIGEST.test(value)) {
+    fail(method, "digest", value, "expected algorithm:hex such as sha256:<64 hex digits>");
+  }
+  return value;
+}
+
+function checkSize(method: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    fail(method, "size", value, "expected a non-negative integer");
+  }
+  return value as number;
+}
+
+function checkTag(method: string, value: unknown): string {
+  if (typeof value !== "string" || !TAG.test(value)) {
+    fail(method, "tag", value, "expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  }
+  return value;
+}
+
+/** Sets `key` unless `value` is Go's empty value for omitempty (undefined, "", 0, []). */
+function put(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === undefined || value === "" || value === 0) return;
+  if (Array.isArray(value) && value.length === 0) return;
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 0
+  ) {
+    return;
+  }
+  object[key] = value;
+}
+
+function copyPlatform(platform: Platform): Platform {
+  const copy: Platform = { architecture: platform.architecture, os: platform.os };
+  put(copy, "os.version", platform["os.version"]);
+  put(copy, "os.features", platform["os.features"] && [...platform["os.features"]]);
+  put(copy, "variant", platform.variant);
+  put(copy, "features", platform.features && [...platform.features]);
+  return copy;
+}
+
+/** The descriptor fields distribution copies, omitempty, in the v2.x struct order. */
+function copyDescriptor(into: Record<string, unknown>, descriptor: Descriptor): void {
+  put(into, "mediaType", descriptor.mediaType);
+  put(into, "size", descriptor.size);
+  put(into, "digest", descriptor.digest);
+  put(into, "urls", descriptor.urls && [...descriptor.urls]);
+  put(into, "annotations", descriptor.annotations && { ...descriptor.annotations });
+  put(into, "data", descriptor.data);
+  if (descriptor.platform) into.platform = copyPlatform(descriptor.platform);
+  put(into, "artifactType", descriptor.artifactType);
+}
+
+/** Request record as Go serialises it: `id`, `method`, `useragent` always; the rest omitempty. */
+function copyRequest(request: RequestRecord): RequestRecord {
+  const copy: RequestRecord = { id: request.id ?? "" };
+  put(copy, "addr", request.addr);
+  put(copy, "host", request.host);
+  copy.method = request.method ?? "";
+  copy.useragent = request.useragent ?? "";
+  return copy;
+}
+
+function trimBase(baseUrl: string): string {
+  if (typeof baseUrl !== "string") fail("createBridge", "baseUrl", baseUrl, "expected a string");
+  if (baseUrl !== "" && !baseUrl.startsWith("/")) {
+    try {
+      new URL(baseUrl);
+    } catch {
+      fail("createBridge", "baseUrl", baseUrl, 'expected an absolute URL, a path or ""');
+    }
+  }
+  return baseUrl.replace(/\/+$/, "");
+}
+
+/**
+ * Creates the event factory of one registry request, mirroring distribution's bridge: every
+ * method returns a complete `Event` (fresh id, timestamp, the given source/actor/request) whose
+ * target has distribution's shape for that event:
+ *
+ * | method | action | target |
+ * |---|---|---|
+ * | `manifestPulled` / `manifestPushed` | pull / push | mediaType, size, digest, length, repository, url, [tag], [references] |
+ * | `blobPulled` / `blobPushed` | pull / push | the blob descriptor (mediaType default `application/octet-stream`), length, repository, url |
+ * | `blobMounted` | mount | as a blob push + fromRepository |
+ * | `manifestDeleted` / `blobDeleted` | delete | repository, digest |
+ * | `tagDeleted` | delete | repository, tag |
+ * | `repoDeleted` | delete | repository |
+ *
+ * `length` equals `size`; `url` is the digest URL. Empty values are left out as Go's
+ * `omitempty` does, so `encodeEnvelope({ events: [event] })` writes what distribution writes.
+ *
+ * @throws TypeError for an invalid repository name, digest, size, tag or base URL (the message
+ *   names the method and the field).
+ * @example
+ * ```ts
+ * import { createBridge, encodeEnvelope } from "registry-relay";
+ * const bridge = createBridge({
+ *   source: { addr: "registry-0:5000", instanceID: "0a7d2c5e-1f7d-4a8e-9a52-0f2f4d4c1b7a" },
+ *   actor: { name: "alice" },
+ *   request: { id: "r1", method: "PUT", useragent: "docker/25.0.3" },
+ *   baseUrl: "https://registry.local:5000",
+ *   ids: "v7",
+ * });
+ * const event = bridge.manifestPushed("team/app", { mediaType, digest, size }, { tag: "v1" });
+ * await fetch(endpoint, { method: "POST", body: encodeEnvelope({ events: [event] }) });
+ * ```
+ */
+export function createBridge(options: BridgeOptions): Bridge {
+  const base = trimBase(options.baseUrl);
+  const includeReferences = options.includeReferences === true;
+  const { now, ids = "v4" } = options;
+  if (ids !== "v4" && ids !== "v7") fail("createBridge", "ids", ids, 'expected "v4" or "v7"');
+  const source: SourceRecord = {};
+  put(source, "addr", options.source.addr);
+  put(source, "instanceID", options.source.instanceID);
+  const actor: ActorRecord = {};
+  put(actor, "name", options.actor.name);
+  const request = copyRequest(options.request);
+
+  // Records are copied per event so that a consumer changing one event cannot change another.
+  const event = (action: EventAction, target: Target): Event => {
+    const date = now?.();
+    return {
+      id: ids === "v7" ? uuidv7(date?.getTime()) : uuidv4(),
+      timestamp: date === undefined ? formatTimestamp() : formatTimestamp(date),
+      action,
+      target,
+      request: { ...request },
+      actor: { ...actor },
+      source: { ...source },
+    };
+  };
+
+  const manifestEvent = (
+    method: string,
+    action: EventAction,
+    repository: string,
+    manifest: ManifestDescriptor,
+    extras: ManifestEventOptions = {},
+  ): Event => {
+    checkRepository(method, "repository", repository);
+    const mediaType = manifest?.mediaType;
+    if (typeof mediaType !== "string" || mediaType === "") {
+      fail(method, "manifest.mediaType", mediaType, "expected a non-empty string");
+    }
+    const digest = checkDigest(method, manifest.digest);
+    const size = checkSize(method, manifest.size);
+    // Only media type, digest and size come from the manifest (as in distribution).
+    const target = {} as Target;
+    put(target, "mediaType", mediaType);
+    put(target, "size", size);
+    put(target, "digest", digest);
+    put(target, "length", size);
+    target.repository = repository;
+    target.url = `${base}/v2/${repository}/manifests/${digest}`;
+    if (extras.tag !== undefined) target.tag = checkTag(method, extras.tag);
+    if (includeReferences && extras.references !== undefined && extras.references.length > 0) {
+      target.references = extras.references.map((reference) => {
+        const copy: Descriptor = {};
+        copyDescriptor(copy, reference);
+        return copy;
+      });
+    }
+    return event(action, target);
+  };
+
+  const blobEvent = (
+    method: string,
+    action: EventAction,
+    repository: string,
+    blob: BlobDescriptor,
+    fromRepository?: string,
+  ): Event => {
+    checkRepository(method, "repository", repository);
+    const digest = checkDigest(method, blob?.digest);
+    const size = checkSize(method, blob.size);
+    const target = {} as Target;
+    copyDescriptor(target, { ...blob, mediaType: blob.mediaType || BlobMediaType });
+    put(target, "length", size);
+    target.repository = repository;
+    if (fromRepository !== undefined) {
+      target.fromRepository = checkRepository(method, "fromRepository", fromRepository);
+    }
+    target.url = `${base}/v2/${repository}/blobs/${digest}`;
+    return event(action, target);
+  };
+
+  const deleteEvent = (method: string, repository: string, extra: Partial<Target>): Event => {
+    checkRepository(method, "repository", repository);
+    return event(EventActionDelete, { repository, ...extra });
+  };
+
+  return {
+    manifestPulled: (repository, manifest, extras) =>
+      manifestEvent("manifestPulled", EventActionPull, repository, manifest, extras),
+    manifestPushed: (repository, manifest, extras) =>
+      manifestEvent("manifestPushed", EventActionPush, repository, manifest, extras),
+    manifestDeleted: (repository, digest) =>
+      deleteEvent("manifestDeleted", repository, {
+        digest: checkDigest("manifestDeleted", digest),
+      }),
+    blobPulled: (repository, blob) => blobEvent("blobPulled", EventActionPull, repository, blob),
+    blobPushed: (repository, blob) => blobEvent("blobPushed", EventActionPush, repository, blob),
+    blobMounted: (repository, blob, fromRepository) => {
+      if (fromRepository === undefined) {
+        fail("blobMounted", "fromRepository", fromRepository, "the source repository is required");
+      }
+      return blobEvent("blobMounted", EventActionMount, repository, blob, fromRepository);
+    },
+    blobDeleted: (repository, digest) =>
+      deleteEvent("blobDeleted", repository, { digest: checkDigest("blobDeleted", digest) }),
+    tagDeleted: (repository, tag) =>
+      deleteEvent("tagDeleted", repository, { tag: checkTag("tagDeleted", tag) }),
+    repoDeleted: (repository) => deleteEvent("repoDeleted", repository, {}),
+  };
+}

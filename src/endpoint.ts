@@ -1,0 +1,227 @@
+// One notification endpoint in memory, as distribution builds it: ignore filter → queue → retry →
+// HTTP sink, with distribution's defaults and our limits, partitions and redaction.
+import { type EndpointConfig, type EndpointConfigInput, parseEndpointConfig } from "./config.ts";
+import { HttpSink, redactUrl } from "./http.ts";
+import { IgnoredSink } from "./ignored.ts";
+import { EndpointMetrics, type EndpointMetricsSnapshot } from "./metrics.ts";
+import { EventQueue } from "./queue.ts";
+import { type DeadLetter, RetryingSink } from "./retrying.ts";
+import type { Event } from "./schema.ts";
+import { type Sink, SinkClosedError } from "./sink.ts";
+import { Breaker, type Clock, ExponentialBackoff, type RetryStrategy } from "./strategies.ts";
+
+/**
+ * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).
+ *
+ * @example
+ * ```ts
+ * import type { EndpointOptions } from "registry-relay";
+ * const options: EndpointOptions = {
+ *   onDeadLetter: (letter) => console.warn(`dead letter (${letter.reason}):`, letter.events.map((e) => e.id)),
+ * };
+ * ```
+ */
+export interface EndpointOptions {
+  /** Default: the global `fetch`. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Receives events given up on (see {@link RetryingSink}). Without it, giving up is reported to
+   * `onError` with a {@link DeadLetterError} that carries the events.
+   */
+  onDeadLetter?(letter: DeadLetter<Event>): void | Promise<void>;
+  /** A write failed behind the queue (default: `console.error`, as upstream logs). */
+  onError?(error: unknown, events: Event[]): void;
+  /** The `"drop-oldest"` overflow policy dropped these waiting events. */
+  onDrop?(events: Event[]): void;
+  /** Waits between attempts (tests); must reject when the signal aborts. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /** Clock in ms (tests). */
+  now?: Clock;
+  /** Random source in [0, 1) for the exponential strategy's jitter (tests). */
+  random?: () => number;
+}
+
+/**
+ * The partition (0 ≤ p < `partitions`) of a repository: FNV-1a over its UTF-8 bytes. Events of
+ * one repository always share a partition, so their order is kept while a stuck repository does
+ * not block the others.
+ *
+ * @example
+ * ```ts
+ * import { partitionOf } from "registry-relay";
+ * partitionOf("library/alpine", 4); // the same number in 0..3 every time
+ * ```
+ */
+export function partitionOf(repository: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(repository)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
+
+function strategyFor(config: EndpointConfig, options: EndpointOptions): RetryStrategy<Event> {
+  const chosen = config.strategy;
+  if (chosen.type === "exponential") {
+    return new ExponentialBackoff({ ...chosen, ...(options.random && { random: options.random }) });
+  }
+  return new Breaker(chosen.threshold, chosen.backoff, options.now ? { now: options.now } : {});
+}
+
+/** Splits each write by partition, keeping order within a partition. */
+class PartitionRouter implements Sink<Event> {
+  private readonly queues: EventQueue<Event>[];
+  private closing: Promise<void> | undefined;
+
+  constructor(queues: EventQueue<Event>[]) {
+    this.queues = queues;
+  }
+
+  async write(...events: Event[]): Promise<void> {
+    if (this.closing) throw new SinkClosedError("endpoint");
+    const [only] = this.queues;
+    if (this.queues.length === 1 && only) return only.write(...events);
+    const groups = new Map<number, Event[]>();
+    for (const event of events) {
+      const partition = partitionOf(event.target.repository, this.queues.length);
+      const group = groups.get(partition);
+      if (group) group.push(event);
+      else groups.set(partition, [event]);
+    }
+    const results = await Promise.allSettled(
+      [...groups].map(([partition, group]) => this.queues[partition]?.write(...group)),
+    );
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= Promise.all(this.queues.map((queue) => queue.close())).then(() => undefined);
+    return this.closing;
+  }
+}
+
+/**
+ * One endpoint: `IgnoredSink → EventQueue → RetryingSink → HttpSink`, as distribution's
+ * `NewEndpoint` (defaults: timeout 1 s, breaker threshold 10, backoff 1 s), plus dead letters,
+ * limits, batching, signing and `partitions` (one queue, retry state and HTTP sink per partition;
+ * events are routed by repository, see {@link partitionOf}; `capacity` is per partition).
+ * `write` resolves once accepted; `close` drains, then closes everything (with a dead receiver
+ * and neither `maxAttempts` nor `maxAge`, draining lasts as long as the retries: forever, as
+ * upstream).
+ * `metrics()`, `toString()` and `JSON.stringify` never show header values or secrets.
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "registry-relay";
+ * const endpoint = new Endpoint("audit", "https://hooks.example.com/registry", {
+ *   headers: { Authorization: ["Bearer s3cr3t"] },
+ *   ignore: { actions: ["pull"] },
+ *   maxAttempts: 20,
+ * }, { onDeadLetter: (letter) => console.warn("gave up", letter.reason) });
+ * await endpoint.write(...envelope.events);
+ * endpoint.metrics(); // { pending, events, successes, failures, errors, statuses }
+ * ```
+ */
+export class Endpoint implements Sink<Event> {
+  readonly name: string;
+  readonly #config: EndpointConfig;
+  readonly #url: string;
+  readonly #metrics = new EndpointMetrics();
+  readonly #router: PartitionRouter;
+  readonly #head: Sink<Event>;
+
+  constructor(
+    name: string,
+    url: string,
+    config: EndpointConfigInput | EndpointConfig = {},
+    options: EndpointOptions = {},
+  ) {
+    this.#config = parseEndpointConfig(config);
+    this.name = name;
+    const target = url || this.#config.url;
+    if (!target) throw new TypeError(`endpoint ${name}: url is required`);
+    this.#url = redactUrl(target);
+    const metrics = this.#metrics;
+    const cfg = this.#config;
+    const queues: EventQueue<Event>[] = [];
+    for (let partition = 0; partition < cfg.partitions; partition++) {
+      const http = new HttpSink(target, {
+        headers: cfg.headers,
+        timeout: cfg.timeout,
+        mediaType: cfg.mediaType,
+        maxBatch: cfg.maxBatch,
+        metrics,
+        ...(cfg.secret && { secret: cfg.secret }),
+        ...(options.fetch && { fetch: options.fetch }),
+        ...(options.now && { now: options.now }),
+      });
+      const retrying = new RetryingSink(http, strategyFor(cfg, options), {
+        ...(cfg.maxAttempts !== undefined && { maxAttempts: cfg.maxAttempts }),
+        ...(cfg.maxAge !== undefined && { maxAge: cfg.maxAge }),
+        ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }),
+        ...(options.sleep && { sleep: options.sleep }),
+        ...(options.now && { now: options.now }),
+      });
+      queues.push(
+        new EventQueue(retrying, {
+          ...(cfg.capacity !== undefined && { capacity: cfg.capacity }),
+          overflow: cfg.overflow,
+          onIngress: (events) => metrics.ingress(events.length),
+          onEgress: (events) => metrics.egress(events.length),
+          ...(options.onDrop && { onDrop: options.onDrop }),
+          ...(options.onError && { onError: options.onError }),
+        }),
+      );
+    }
+    this.#router = new PartitionRouter(queues);
+    const { mediatypes, actions } = cfg.ignore;
+    // As distribution ≥ 3.1: the filter exists when either list is non-empty (#2916 fixed).
+    this.#head =
+      mediatypes.length > 0 || actions.length > 0
+        ? new IgnoredSink(this.#router, { mediaTypes: mediatypes, actions })
+        : this.#router;
+  }
+
+  /** The endpoint's URL with userinfo and query values redacted. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Whether the configuration marks this endpoint disabled (callers skip disabled endpoints). */
+  get disabled(): boolean {
+    return this.#config.disabled;
+  }
+
+  write(...events: Event[]): Promise<void> {
+    return this.#head.write(...events);
+  }
+
+  close(): Promise<void> {
+    return this.#head.close();
+  }
+
+  /** A copy of the counters (never any header value or secret). */
+  metrics(): EndpointMetricsSnapshot {
+    return this.#metrics.snapshot();
+  }
+
+  toString(): string {
+    return `endpoint{${this.name}, ${this.#url}}`;
+  }
+
+  /** Like distribution's expvar entry, with header values and secrets left out. */
+  toJSON(): Record<string, unknown> {
+    const { headers, secret, url: _url, name: _name, ...rest } = this.#config;
+    return {
+      name: this.name,
+      url: this.#url,
+      ...rest,
+      headers: Object.keys(headers),
+      signed: secret !== undefined,
+      metrics: this.metrics(),
+    };
+  }
+}

@@ -1,0 +1,202 @@
+// registry-relay/hono: receive registry notifications in any Hono app (Deno, Bun, Node, Workers).
+// The body is read raw and parsed with the core's parseEnvelope: Hono's json validator skips the
+// registry's `application/vnd.docker.distribution.events.v1+json` and would see `{}`.
+import type { Context, Env, MiddlewareHandler } from "hono";
+import { EnvelopeError, parseEnvelope } from "../envelope.ts";
+import type { Envelope } from "../schema.ts";
+import { bearerToken, tokenMatcher } from "./auth.ts";
+import { BodyTooLargeError, readBodyLimited } from "./body.ts";
+import { errorResponse } from "./errors.ts";
+import { envelopeMediaTypes, mediaTypeOf } from "./media.ts";
+
+export { bearerToken, tokenMatcher } from "./auth.ts";
+export { BodyTooLargeError, readBodyLimited } from "./body.ts";
+export type { ErrorBody, ErrorIssue, ErrorResponseInit } from "./errors.ts";
+export { errorBody, errorResponse } from "./errors.ts";
+export { envelopeMediaTypes, mediaTypeOf } from "./media.ts";
+
+/**
+ * The default body limit: 1 MiB, far above any real envelope (one event is about 1 KiB).
+ *
+ * @example
+ * ```ts
+ * import { defaultMaxBodyBytes, receiveEnvelopes } from "registry-relay/hono";
+ * receiveEnvelopes({ tokens, maxBodyBytes: 4 * defaultMaxBodyBytes, onEnvelope });
+ * ```
+ */
+export const defaultMaxBodyBytes = 1024 * 1024;
+
+/**
+ * What {@link ReceiveEnvelopesOptions.onEnvelope} gets next to the envelope.
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedEnvelope } from "registry-relay/hono";
+ * const log = (info: ReceivedEnvelope) => console.log(info.mediaType, info.raw.byteLength);
+ * ```
+ */
+export interface ReceivedEnvelope<E extends Env = Env> {
+  /** The request's media type without parameters, e.g. `application/vnd.docker.distribution.events.v1+json`. */
+  mediaType: string;
+  /** The body exactly as received (for signatures, hashes or byte-exact forwarding). */
+  raw: Uint8Array;
+  /** The Hono context of the request. */
+  c: Context<E>;
+}
+
+/**
+ * Options of {@link receiveEnvelopes}.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiveEnvelopesOptions } from "registry-relay/hono";
+ * const options: ReceiveEnvelopesOptions = {
+ *   tokens: ["s3cret-token"],
+ *   onEnvelope: (envelope) => console.log(envelope.events.length),
+ * };
+ * ```
+ */
+export interface ReceiveEnvelopesOptions<E extends Env = Env> {
+  /** Accepted bearer tokens; each request is compared with all of them in constant time. */
+  tokens?: readonly string[];
+  /** Your own token check, consulted when no configured token matched (make it constant-time). */
+  verifyToken?: (token: string, c: Context<E>) => boolean | Promise<boolean>;
+  /**
+   * Accept requests without a token. Without it, a receiver with no `tokens` and no
+   * `verifyToken` refuses everything. A presented token is still checked when tokens exist.
+   */
+  allowAnonymous?: boolean;
+  /** Largest accepted body in bytes (default {@link defaultMaxBodyBytes}). */
+  maxBodyBytes?: number;
+  /** The realm named in `WWW-Authenticate` (default `registry-relay`). */
+  realm?: string;
+  /**
+   * Called with each valid envelope. Return a Response to answer with it; otherwise the
+   * receiver answers `202 {"accepted": <number of events>}`.
+   */
+  onEnvelope: (
+    envelope: Envelope,
+    info: ReceivedEnvelope<E>,
+  ) => Response | undefined | Promise<Response | undefined> | void | Promise<void>;
+}
+
+function challenge(realm: string, error?: string): Record<string, string> {
+  const suffix = error ? `, error="${error}"` : "";
+  return { "www-authenticate": `Bearer realm="${realm}"${suffix}` };
+}
+
+/**
+ * A Hono handler that receives registry notification envelopes with the relay's rules, in this
+ * order: bearer token (401 with `WWW-Authenticate`), content type (both wire lines or
+ * `application/json`, else 415), size (413 from `Content-Length` or while streaming), then
+ * `parseEnvelope` (400 with `issues`). Every error is `{"error":{"code","message","issues?"}}`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { receiveEnvelopes } from "registry-relay/hono";
+ *
+ * const app = new Hono();
+ * app.post(
+ *   "/events",
+ *   receiveEnvelopes({
+ *     tokens: [Deno.env.get("INGEST_TOKEN")!],
+ *     onEnvelope: (envelope) => {
+ *       for (const event of envelope.events) console.log(event.action, event.target.repository);
+ *     },
+ *   }),
+ * );
+ * ```
+ */
+export function receiveEnvelopes<E extends Env = Env>(
+  options: ReceiveEnvelopesOptions<E>,
+): MiddlewareHandler<E> {
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+    throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}`);
+  }
+  const tokens = options.tokens ?? [];
+  const matches = tokenMatcher(tokens);
+  const { verifyToken, onEnvelope } = options;
+  const allowAnonymous = options.allowAnonymous === true;
+  const realm = options.realm ?? "registry-relay";
+  const canAuthenticate = tokens.length > 0 || verifyToken !== undefined;
+
+  const authenticate = async (c: Context<E>): Promise<Response | undefined> => {
+    if (!canAuthenticate) {
+      if (allowAnonymous) return undefined;
+      return errorResponse(
+        401,
+        "unauthorized",
+        "this receiver has no token configured and does not accept anonymous requests",
+        { headers: challenge(realm) },
+      );
+    }
+    // An empty header is treated as no header.
+    const header = c.req.header("authorization")?.trim() || undefined;
+    if (header === undefined) {
+      if (allowAnonymous) return undefined;
+      return errorResponse(
+        401,
+        "unauthorized",
+        "a bearer token is required (Authorization: Bearer <token>)",
+        { headers: challenge(realm) },
+      );
+    }
+    const token = bearerToken(header);
+    if (token === undefined) {
+      return errorResponse(401, "unauthorized", "the Authorization header must be Bearer <token>", {
+        headers: challenge(realm, "invalid_request"),
+      });
+    }
+    const valid = (await matches(token)) || (verifyToken ? await verifyToken(token, c) : false);
+    if (valid) return undefined;
+    return errorResponse(401, "unauthorized", "the bearer token is not valid", {
+      headers: challenge(realm, "invalid_token"),
+    });
+  };
+
+  return async (c) => {
+    const refused = await authenticate(c);
+    if (refused) return refused;
+
+    const mediaType = mediaTypeOf(c.req.header("content-type"));
+    if (mediaType === undefined || !envelopeMediaTypes.includes(mediaType)) {
+      return errorResponse(
+        415,
+        "unsupported_media_type",
+        `Content-Type must be one of ${envelopeMediaTypes.join(", ")}`,
+      );
+    }
+
+    let raw: Uint8Array;
+    try {
+      raw = await readBodyLimited(c.req.raw, maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return errorResponse(413, "payload_too_large", error.message);
+      }
+      throw error;
+    }
+
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(raw);
+    } catch (error) {
+      if (error instanceof EnvelopeError) {
+        return errorResponse(
+          400,
+          "invalid_envelope",
+          "the body is not a valid notification envelope",
+          {
+            issues: error.issues,
+          },
+        );
+      }
+      throw error;
+    }
+
+    const answer = await onEnvelope(envelope, { mediaType, raw, c });
+    return answer ?? c.json({ accepted: envelope.events.length }, 202);
+  };
+}

@@ -1,0 +1,506 @@
+// The sink that POSTs envelopes to a receiver (distribution's `httpSink`), with what upstream
+// lacks: batching, Standard Webhooks signing, Retry-After and errors that never leak secrets.
+import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "./constants.ts";
+import { encodeEnvelope } from "./envelope.ts";
+import { EndpointMetrics, statusText } from "./metrics.ts";
+import type { Event } from "./schema.ts";
+import { type Sink, SinkClosedError } from "./sink.ts";
+import type { Clock } from "./strategies.ts";
+import { signWebhook } from "./webhooks.ts";
+
+/**
+ * Extra request headers: a `Headers`, or a record of one value or a list of values per name
+ * (distribution's `headers: { Authorization: [Bearer <token>] }`). Values are appended, so a
+ * list sends the header once per value, as Go's `Header.Add` does.
+ *
+ * @example
+ * ```ts
+ * import type { HttpHeaders } from "registry-relay";
+ * const headers: HttpHeaders = { Authorization: "Bearer s3cr3t", "X-Team": ["a", "b"] };
+ * ```
+ */
+export type HttpHeaders = Headers | Readonly<Record<string, string | readonly string[]>>;
+
+/**
+ * Options of {@link HttpSink}. Durations are milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { HttpSinkOptions } from "registry-relay";
+ * const options: HttpSinkOptions = { timeout: 5000, headers: { Authorization: "Bearer s3cr3t" }, maxBatch: 10 };
+ * ```
+ */
+export interface HttpSinkOptions {
+  headers?: HttpHeaders;
+  /** Per attempt, including reading (part of) the response body. ≤ 0 or missing: 1000. */
+  timeout?: number;
+  /** Default: the global `fetch`. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Which envelope line to send (content type and encoding). Default {@link EventsMediaType}. */
+  mediaType?: EnvelopeMediaType;
+  /** Standard Webhooks secret(s) (`whsec_...`): every POST gets `webhook-*` headers. */
+  secret?: string | readonly string[];
+  /** Most events per POST (default 1: one event per request, as distribution). */
+  maxBatch?: number;
+  /** Where attempts are counted (default: a fresh {@link EndpointMetrics}, see `metrics`). */
+  metrics?: EndpointMetrics;
+  /** Clock for signature timestamps and `Retry-After` dates (default `Date.now`). */
+  now?: Clock;
+}
+
+/** Fields every delivery error of an {@link HttpSink} write carries. */
+interface Delivery {
+  /**
+   * Events of this write acknowledged by earlier POSTs before this one failed (batching). A
+   * {@link RetryingSink} resends only the rest.
+   */
+  delivered?: number;
+}
+
+/**
+ * The receiver answered with a status outside 200–399. `retryAfterMs` is its `Retry-After`
+ * (seconds or HTTP date) in milliseconds, when it sent one.
+ *
+ * @example
+ * ```ts
+ * import { HttpStatusError } from "registry-relay";
+ * const error = new HttpStatusError(429, { retryAfterMs: 2000 });
+ * error.message; // "httpSink: response status 429 Too Many Requests unaccepted"
+ * ```
+ */
+export class HttpStatusError extends Error implements Delivery {
+  override readonly name = "HttpStatusError";
+  readonly status: number;
+  readonly statusText: string;
+  readonly retryAfterMs?: number;
+  delivered?: number;
+  constructor(status: number, options: { sink?: string; retryAfterMs?: number } = {}) {
+    const text = statusText(status);
+    super(`${options.sink ?? "httpSink"}: response status ${status} ${text} unaccepted`);
+    this.status = status;
+    this.statusText = text;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * The POST got no status: refused, reset, DNS, TLS, too many redirects, or `timedOut`.
+ * `cause` is the runtime's error (a redacted copy if its text contained a secret).
+ *
+ * @example
+ * ```ts
+ * import { HttpTransportError } from "registry-relay";
+ * try { await sink.write(event); } catch (e) {
+ *   if (e instanceof HttpTransportError && e.timedOut) console.warn("receiver too slow");
+ * }
+ * ```
+ */
+export class HttpTransportError extends Error implements Delivery {
+  override readonly name = "HttpTransportError";
+  readonly timedOut: boolean;
+  delivered?: number;
+  constructor(
+    detail: string,
+    options: { sink?: string; cause?: unknown; timedOut?: boolean } = {},
+  ) {
+    super(`${options.sink ?? "httpSink"}: error posting: ${detail}`, { cause: options.cause });
+    this.timedOut = options.timedOut ?? false;
+  }
+}
+
+/**
+ * The events of a write could not be encoded as an envelope (a value JSON cannot hold, such as
+ * `NaN`). Retrying cannot help, so {@link classifyDeliveryError} calls it final.
+ *
+ * @example
+ * ```ts
+ * import { HttpEncodeError } from "registry-relay";
+ * try { await sink.write(event); } catch (e) { if (e instanceof HttpEncodeError) console.error(e.message); }
+ * ```
+ */
+export class HttpEncodeError extends Error implements Delivery {
+  override readonly name = "HttpEncodeError";
+  delivered?: number;
+  constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
+    super(`${options.sink ?? "httpSink"}: error marshaling event envelope: ${detail}`, {
+      cause: options.cause,
+    });
+  }
+}
+
+/**
+ * A URL fit for messages: userinfo becomes `***`, every query value becomes `***` (keys stay),
+ * the fragment goes. Paths are kept (put tokens in headers or the query, not the path).
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "registry-relay";
+ * redactUrl("https://bot:pw@hooks.example.com/in?token=abc&team=x");
+ * // "https://***@hooks.example.com/in?token=***&team=***"
+ * ```
+ */
+export function redactUrl(input: string | URL): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return "<invalid url>";
+  }
+  if (url.username || url.password) {
+    url.username = "***";
+    url.password = "";
+  }
+  if (url.search) {
+    const keys = [...new URLSearchParams(url.search).keys()];
+    url.search = keys.map((key) => `${encodeURIComponent(key)}=***`).join("&");
+  }
+  url.hash = "";
+  return url.href;
+}
+
+/**
+ * A `Retry-After` value in milliseconds: delay-seconds or an HTTP date (relative to `now`);
+ * `undefined` when absent or unreadable.
+ *
+ * @example
+ * ```ts
+ * import { parseRetryAfter } from "registry-relay";
+ * parseRetryAfter("120"); // 120000
+ * parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:27:00 GMT")); // 60000
+ * ```
+ */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (value == null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // IMF-fixdate and the obsolete forms all start with a day name or a day number.
+  if (!/^[A-Za-z]{3}|^\d{1,2} /.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const defaultTimeout = 1000;
+/** How much of a response body is read before the rest is cancelled. */
+const bodyReadLimit = 64 * 1024;
+
+/** Configured headers as (name, value) pairs, validated without ever echoing a value. */
+function headerPairs(headers: HttpHeaders | undefined): [string, string][] {
+  if (headers === undefined) return [];
+  const pairs: [string, string][] =
+    headers instanceof Headers
+      ? [...headers.entries()]
+      : Object.entries(headers).flatMap(([name, values]) =>
+          (typeof values === "string" ? [values] : [...values]).map((value): [string, string] => [
+            name,
+            value,
+          ]),
+        );
+  for (const [name, value] of pairs) {
+    if (!token.test(name))
+      throw new TypeError(`httpSink: header name ${JSON.stringify(name)} is not a valid token`);
+    if (typeof value !== "string" || /[\r\n\0]/.test(value)) {
+      throw new TypeError(`httpSink: header ${name}: value must be a string without CR, LF or NUL`);
+    }
+  }
+  return pairs;
+}
+
+/** Catches a bad secret at construction: at write time it would fail every attempt. */
+function checkSecrets(secret: string | readonly string[] | undefined) {
+  if (secret === undefined) return undefined;
+  const list = typeof secret === "string" ? [secret] : [...secret];
+  if (list.length === 0) throw new TypeError("httpSink: secret must not be an empty list");
+  list.forEach((value, index) => {
+    const key = typeof value === "string" ? value.replace(/^whsec_/, "") : "";
+    let valid = key.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(key);
+    try {
+      if (valid) atob(key);
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      const at = typeof secret === "string" ? "" : `[${index}]`;
+      throw new TypeError(`httpSink: secret${at} must be whsec_ followed by base64`);
+    }
+  });
+  return secret;
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The Standard Webhooks message id of one POST: the event id for a single event (stable across
+ * retries: the receiver's idempotency key), else a digest of the event ids, equally stable.
+ */
+async function messageId(events: Event[]): Promise<string> {
+  const only = events.length === 1 ? events[0]?.id : undefined;
+  if (only && !only.includes(".")) return only;
+  const ids = new TextEncoder().encode(events.map((event) => event.id).join("\n"));
+  const digest = hex(await crypto.subtle.digest("SHA-256", ids));
+  return `${events.length === 1 ? "evt" : "batch"}_${digest.slice(0, 32)}`;
+}
+
+/** Reads and discards up to {@link bodyReadLimit} of a body so the connection can be reused. */
+async function discard(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  try {
+    for (let read = 0; read <= bodyReadLimit; ) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      read += chunk.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The status already decided the outcome; a body cut short only costs the connection.
+  }
+}
+
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    if (e instanceof Error) {
+      if (e.message) parts.push(e.message);
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(": ") || "unknown error";
+}
+
+/**
+ * POSTs events to `url` as envelopes (`content-type` = the media type), `maxBatch` events per
+ * POST, in order, one POST at a time. A final 200–399 is success (redirects are followed; a 3xx
+ * without `Location` counts as success, as upstream); anything else rejects with
+ * {@link HttpStatusError}, no status with {@link HttpTransportError}. Each attempt has its own
+ * `timeout`. With `secret`, each POST carries Standard Webhooks headers (`webhook-id` = the event
+ * id, stable across retries; timestamp of the attempt). URL userinfo is sent as Basic auth, like
+ * Go. Header values and secrets never appear in errors, metrics, `toString` or JSON.
+ *
+ * @example
+ * ```ts
+ * import { HttpSink } from "registry-relay";
+ * const sink = new HttpSink("https://hooks.example.com/registry", {
+ *   headers: { Authorization: "Bearer s3cr3t" },
+ *   timeout: 5000,
+ * });
+ * await sink.write(event);
+ * sink.metrics.snapshot().statuses; // { "200 OK": 1 }
+ * ```
+ */
+export class HttpSink implements Sink<Event> {
+  readonly mediaType: EnvelopeMediaType;
+  readonly timeout: number;
+  readonly maxBatch: number;
+  readonly metrics: EndpointMetrics;
+  readonly #target: string;
+  readonly #redacted: string;
+  readonly #original: string;
+  readonly #headers: [string, string][];
+  readonly #basic: string | undefined;
+  readonly #secret: string | readonly string[] | undefined;
+  readonly #sensitive: string[];
+  readonly #fetch: (input: string, init: RequestInit) => Promise<Response>;
+  readonly #now: Clock;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(url: string | URL, options: HttpSinkOptions = {}) {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new TypeError("httpSink: url must be an absolute http(s) URL");
+    }
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      throw new TypeError(`httpSink: url must use http or https, not ${target.protocol}`);
+    }
+    const { maxBatch = 1, mediaType = EventsMediaType } = options;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+      throw new RangeError(`httpSink: maxBatch must be an integer >= 1, got ${maxBatch}`);
+    }
+    if (mediaType !== EventsMediaType && mediaType !== EventsMediaTypeV2) {
+      throw new TypeError(`httpSink: mediaType must be an envelope media type, got ${mediaType}`);
+    }
+    const timeout = options.timeout ?? 0;
+    if (Number.isNaN(timeout)) throw new RangeError("httpSink: timeout must be a number of ms");
+    this.timeout = timeout > 0 ? timeout : defaultTimeout;
+    this.maxBatch = maxBatch;
+    this.mediaType = mediaType;
+    this.metrics = options.metrics ?? new EndpointMetrics();
+    this.#headers = headerPairs(options.headers);
+    this.#secret = checkSecrets(options.secret);
+    this.#redacted = redactUrl(target);
+    const original = target.href;
+    const user = decodeURIComponent(target.username);
+    const password = decodeURIComponent(target.password);
+    // fetch refuses URLs with credentials; Go turns them into Basic auth, and so do we.
+    this.#basic =
+      user || password
+        ? `Basic ${base64(new TextEncoder().encode(`${user}:${password}`))}`
+        : undefined;
+    target.username = "";
+    target.password = "";
+    target.hash = "";
+    this.#target = target.href;
+    const secrets = options.secret === undefined ? [] : [options.secret].flat();
+    this.#original = original;
+    this.#sensitive = [
+      user,
+      password,
+      ...new URLSearchParams(target.search).values(),
+      ...this.#headers.map(([, value]) => value),
+      ...secrets,
+    ]
+      .filter((text) => text.length >= 4)
+      .sort((a, b) => b.length - a.length);
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#now = options.now ?? Date.now;
+  }
+
+  write(...events: Event[]): Promise<void> {
+    if (this.#closing) return Promise.reject(new SinkClosedError(this.toString()));
+    // Single flight, as upstream: one POST at a time, in write order.
+    const run = this.#tail.then(() => this.#deliver(events));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for POSTs already accepted, then refuses new writes. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#tail.then(() => undefined);
+    return this.#closing;
+  }
+
+  toString(): string {
+    return `httpSink{${this.#redacted}}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      url: this.#redacted,
+      mediaType: this.mediaType,
+      timeout: this.timeout,
+      maxBatch: this.maxBatch,
+      headers: [...new Set(this.#headers.map(([name]) => name))],
+      signed: this.#secret !== undefined,
+    };
+  }
+
+  async #deliver(events: Event[]): Promise<void> {
+    let delivered = 0;
+    for (let start = 0; start < events.length; start += this.maxBatch) {
+      const batch = events.slice(start, start + this.maxBatch);
+      try {
+        await this.#post(batch);
+      } catch (error) {
+        if (
+          delivered > 0 &&
+          (error instanceof HttpStatusError || error instanceof HttpTransportError)
+        ) {
+          error.delivered = delivered;
+        }
+        throw error;
+      }
+      delivered += batch.length;
+    }
+  }
+
+  async #post(events: Event[]): Promise<void> {
+    let body: string;
+    try {
+      body = encodeEnvelope({ events }, { mediaType: this.mediaType });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new HttpEncodeError(detail, { sink: this.toString(), cause: error });
+    }
+    const headers = new Headers({ "content-type": this.mediaType });
+    for (const [name, value] of this.#headers) headers.append(name, value);
+    if (this.#basic && !headers.has("authorization")) headers.set("authorization", this.#basic);
+    if (this.#secret !== undefined) {
+      const signed = await signWebhook({
+        secret: this.#secret,
+        id: await messageId(events),
+        timestamp: Math.floor(this.#now() / 1000),
+        body,
+      });
+      for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    }
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeout);
+    try {
+      let response: Response;
+      try {
+        response = await this.#fetch(this.#target, {
+          method: "POST",
+          headers,
+          body,
+          redirect: "follow",
+          signal: controller.signal,
+        });
+      } catch (error) {
+        this.metrics.error();
+        throw this.#transportError(error, timedOut);
+      }
+      await discard(response);
+      const { status } = response;
+      if (status >= 200 && status < 400) {
+        this.metrics.success(status);
+        return;
+      }
+      this.metrics.failure(status);
+      throw new HttpStatusError(status, {
+        sink: this.toString(),
+        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), this.#now()),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #transportError(error: unknown, timedOut: boolean): HttpTransportError {
+    const sink = this.toString();
+    if (timedOut) {
+      return new HttpTransportError(`timeout after ${this.timeout}ms`, {
+        sink,
+        cause: error,
+        timedOut,
+      });
+    }
+    const detail = describe(error);
+    const scrubbed = this.#scrub(detail);
+    // Some runtimes put the request URL (with its query) into messages: keep those out.
+    const cause =
+      scrubbed === detail
+        ? error
+        : Object.assign(new Error(scrubbed), {
+            name: error instanceof Error ? error.name : "Error",
+          });
+    return new HttpTransportError(scrubbed, { sink, cause });
+  }
+
+  #scrub(text: string): string {
+    let clean = text.split(this.#original).join(this.#redacted);
+    clean = clean.split(this.#target).join(this.#redacted);
+    for (const secret of this.#sensitive) clean = clean.split(secret).join("***");
+    return clean;
+  }
+}

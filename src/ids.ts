@@ -1,0 +1,202 @@
+// Event ids and timestamps as distribution writes them: UUIDv4 (2.x) or UUIDv7 (3.1+), and
+// RFC 3339 UTC with up to nine fraction digits (Go's time.RFC3339Nano). Web Crypto only.
+
+let hex: string[] | undefined;
+
+function formatUuid(bytes: Uint8Array): string {
+  // Built on first use: a module-level table would survive tree-shaking in parse-only bundles.
+  hex ??= Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+  const HEX = hex;
+  let out = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
+    out += HEX[bytes[i] as number];
+  }
+  return out;
+}
+
+/**
+ * A random (version 4) UUID, as distribution 2.x uses for event and request ids.
+ *
+ * @example
+ * ```ts
+ * import { uuidv4 } from "registry-relay";
+ * uuidv4(); // "5b1b8c3e-1f7d-4a8e-9a52-0f2f4d4c1b7a"
+ * ```
+ */
+export function uuidv4(): string {
+  // randomUUID needs a secure context in browsers; getRandomValues works everywhere.
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  return formatUuid(bytes);
+}
+
+const MAX_UNIX_MS = 2 ** 48 - 1;
+
+/** Monotonic state: the latest time asked for, the last millisecond written and its counter. */
+interface Sequence {
+  asked: number;
+  ms: number;
+  counter: number;
+}
+// The clock and explicit times keep separate sequences, so that an explicit (say future) time
+// never drags the ids of the real clock along with it.
+const clockSequence: Sequence = { asked: -1, ms: -1, counter: 0 };
+const explicitSequence: Sequence = { asked: -1, ms: -1, counter: 0 };
+
+/**
+ * A time-ordered (version 7, RFC 9562) UUID, as distribution 3.1+ uses: 48-bit Unix
+ * milliseconds, version 7, a 12-bit counter in `rand_a` (RFC 9562 §6.2 method 1, seeded at
+ * random each millisecond) and 62 random bits. Ids from the clock are strictly increasing within
+ * a process, also when the clock steps back or more than 2048 ids fall in one millisecond (the
+ * timestamp then runs ahead by the needed milliseconds). Ids for explicit times are ordered the
+ * same way while those times do not decrease; an earlier explicit time is honoured as given.
+ *
+ * @param now Unix time in milliseconds (integer, 0 to 2^48 − 1); defaults to `Date.now()`.
+ * @throws RangeError if `now` is not such an integer.
+ * @example
+ * ```ts
+ * import { uuidv7 } from "registry-relay";
+ * uuidv7(); // "0190b7a2-3c1e-7a44-9d1b-2f0c9e5a7b31"
+ * uuidv7(Date.UTC(2025, 0, 1)).slice(0, 13); // "01941f29-7c00"
+ * ```
+ */
+export function uuidv7(now?: number): string {
+  const asked = now ?? Date.now();
+  if (!Number.isInteger(asked) || asked < 0 || asked > MAX_UNIX_MS) {
+    throw new RangeError(
+      `uuidv7: now must be an integer millisecond time in [0, 2^48), got ${now}`,
+    );
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  // A fresh millisecond starts the counter at random in the lower half: increments rarely overflow.
+  const seed = (((bytes[6] as number) << 8) | (bytes[7] as number)) & 0x7ff;
+  const sequence = now === undefined ? clockSequence : explicitSequence;
+  let ms = asked;
+  let counter = seed;
+  if (now === undefined || asked >= sequence.asked) {
+    sequence.asked = Math.max(sequence.asked, asked);
+    if (asked > sequence.ms) sequence.ms = asked;
+    else {
+      // Same millisecond, or the clock stepped back: continue after the last id.
+      ms = sequence.ms;
+      counter = sequence.counter + 1;
+      if (counter > 0xfff) {
+        ms = sequence.ms = Math.min(sequence.ms + 1, MAX_UNIX_MS);
+        counter = seed;
+      }
+    }
+    sequence.counter = counter;
+  }
+  // 48-bit big-endian milliseconds; split because bit operators work on 32 bits.
+  const high = Math.floor(ms / 2 ** 16);
+  bytes[0] = (high >>> 24) & 0xff;
+  bytes[1] = (high >>> 16) & 0xff;
+  bytes[2] = (high >>> 8) & 0xff;
+  bytes[3] = high & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
+  bytes[6] = 0x70 | (counter >>> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  return formatUuid(bytes);
+}
+
+/**
+ * The current time as Unix milliseconds with a sub-millisecond fraction when the runtime's
+ * high-resolution clock agrees with the wall clock (it may drift, or be coarsened or frozen as in
+ * Workers); otherwise whole milliseconds from `Date.now()`.
+ */
+function preciseNow(): { ms: number; nanos: number } {
+  const wall = Date.now();
+  // Not in every runtime's type library (workers-types lacks it), hence the structural type.
+  const perf = (globalThis as { performance?: { timeOrigin: number; now(): number } }).performance;
+  if (perf !== undefined && perf.timeOrigin > 0) {
+    const precise = perf.timeOrigin + perf.now();
+    if (Math.abs(precise - wall) < 1) {
+      const ms = Math.floor(precise);
+      return { ms, nanos: Math.min(999_999, Math.round((precise - ms) * 1e6)) };
+    }
+  }
+  return { ms: wall, nanos: 0 };
+}
+
+const pad = (value: number, width: number): string => String(value).padStart(width, "0");
+
+/**
+ * Formats a time the way distribution's events carry it (Go `time.RFC3339Nano` in UTC): up to
+ * nine fraction digits with trailing zeros trimmed (none for a whole second) and `Z`.
+ *
+ * - No arguments: the current time, with sub-millisecond digits from `performance.now()` when
+ *   that clock agrees with `Date.now()`.
+ * - `date` only: that instant at millisecond precision.
+ * - `nanos`: the nanosecond-of-second (0 – 999 999 999), replacing the date's milliseconds.
+ *
+ * @throws RangeError for an invalid date, a year outside 0000–9999 (Go refuses to encode those)
+ *   or `nanos` that is not an integer in range.
+ * @example
+ * ```ts
+ * import { formatTimestamp } from "registry-relay";
+ * formatTimestamp(new Date("2006-01-02T15:04:05Z")); // "2006-01-02T15:04:05Z"
+ * formatTimestamp(new Date("2006-01-02T15:04:05Z"), 120_000); // "2006-01-02T15:04:05.00012Z"
+ * formatTimestamp(); // "2026-11-27T17:19:34.297644813Z" (now)
+ * ```
+ */
+export function formatTimestamp(date?: Date, nanos?: number): string {
+  let ms: number;
+  let fraction: number;
+  if (date === undefined && nanos === undefined) {
+    const now = preciseNow();
+    ms = now.ms;
+    fraction = (((ms % 1000) + 1000) % 1000) * 1e6 + now.nanos;
+  } else {
+    ms = (date ?? new Date()).getTime();
+    if (Number.isNaN(ms)) throw new RangeError("formatTimestamp: invalid date");
+    if (nanos !== undefined && (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999)) {
+      throw new RangeError(`formatTimestamp: nanos must be an integer in [0, 1e9), got ${nanos}`);
+    }
+    fraction = nanos ?? (((ms % 1000) + 1000) % 1000) * 1e6;
+  }
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (year < 0 || year > 9999) {
+    throw new RangeError(`formatTimestamp: year ${year} is outside 0000-9999`);
+  }
+  let out = `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(
+    d.getUTCHours(),
+    2,
+  )}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+  if (fraction > 0) out += `.${pad(fraction, 9).replace(/0+$/, "")}`;
+  return `${out}Z`;
+}
+
+const TIMESTAMP =
+  /^\d{4}-\d{2}-\d{2}[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * Whether `value` is an RFC 3339 date-time as distribution writes it: 0 to 9 fraction digits,
+ * `Z` or `±hh:mm`, a real calendar day, hours 00–23 and seconds 00–59 (Go's parser, and
+ * `new Date()`, reject a leap second `:60`).
+ *
+ * @example
+ * ```ts
+ * import { isTimestamp } from "registry-relay";
+ * isTimestamp("2006-01-02T15:04:05.999999999Z"); // true
+ * isTimestamp("2006-02-30T15:04:05Z"); // false
+ * ```
+ */
+export function isTimestamp(value: string): boolean {
+  if (!TIMESTAMP.test(value)) return false;
+  // Fixed offsets (YYYY-MM-DD) read without capture groups: this runs once per received event.
+  const digit = (at: number) => value.charCodeAt(at) - 48;
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const month = digit(5) * 10 + digit(6);
+  const day = digit(8) * 10 + digit(9);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  // 31 for Jan, Mar, May, Jul, Aug, Oct, Dec; 30 for the rest; February by leap year.
+  const days = month === 2 ? (leap ? 29 : 28) : 30 + ((month + (month >> 3)) & 1);
+  return day <= days;
+}

@@ -1,0 +1,70 @@
+// The endpoint's ignore filter (distribution's `ignoredSink`): drops events by target media type
+// or action before they reach the queue, so dropped events never count in any metric.
+import type { Event } from "./schema.ts";
+import { type Sink, SinkClosedError } from "./sink.ts";
+
+/**
+ * What {@link IgnoredSink} drops: exact, case-sensitive matches (no wildcards, no parameter
+ * stripping), as in distribution.
+ *
+ * @example
+ * ```ts
+ * import type { IgnoreRules } from "registry-relay";
+ * const rules: IgnoreRules = { mediaTypes: ["application/octet-stream"], actions: ["pull"] };
+ * ```
+ */
+export interface IgnoreRules {
+  /** Drop events whose `target.mediaType` is one of these. */
+  mediaTypes?: Iterable<string>;
+  /** Drop events whose `action` is one of these. */
+  actions?: Iterable<string>;
+}
+
+/** The fields the filter looks at. */
+type Filterable = { action: string; target?: { mediaType?: string } };
+
+/**
+ * Drops events whose `target.mediaType` or `action` is ignored and forwards the survivors of a
+ * write as one write (nothing is written when none survive; the write still resolves). An
+ * actions-only filter works (upstream bug #2916 is fixed here). Close closes the sink behind it
+ * (distribution v2's behaviour; v3 forgot to).
+ *
+ * @example
+ * ```ts
+ * import { BlobMediaType, IgnoredSink } from "registry-relay";
+ * const manifestPushesOnly = new IgnoredSink(queue, { mediaTypes: [BlobMediaType], actions: ["pull"] });
+ * await manifestPushesOnly.write(...envelope.events);
+ * ```
+ */
+export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
+  private readonly mediaTypes: ReadonlySet<string>;
+  private readonly actions: ReadonlySet<string>;
+  private readonly sink: Sink<E>;
+  private closing: Promise<void> | undefined;
+
+  constructor(sink: Sink<E>, rules: IgnoreRules = {}) {
+    this.sink = sink;
+    this.mediaTypes = new Set(rules.mediaTypes ?? []);
+    this.actions = new Set(rules.actions ?? []);
+  }
+
+  /** Whether `event` is dropped by these rules. */
+  ignores(event: E): boolean {
+    const mediaType = event.target?.mediaType;
+    return (
+      this.actions.has(event.action) || (mediaType !== undefined && this.mediaTypes.has(mediaType))
+    );
+  }
+
+  async write(...events: E[]): Promise<void> {
+    if (this.closing) throw new SinkClosedError("ignoredSink");
+    const survivors = events.filter((event) => !this.ignores(event));
+    if (survivors.length === 0) return;
+    await this.sink.write(...survivors);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.sink.close();
+    return this.closing;
+  }
+}

@@ -1,0 +1,209 @@
+// The per-endpoint FIFO (distribution's `eventQueue`, go-events' `Queue`): writes are accepted at
+// once and a single drainer hands them, one write at a time and in order, to the next sink.
+import type { Event } from "./schema.ts";
+import { type Sink, SinkClosedError } from "./sink.ts";
+
+/**
+ * What a bounded {@link EventQueue} does when a write does not fit: `"reject"` the write with
+ * {@link QueueFullError}, or `"drop-oldest"` waiting writes (counted in `dropped`, reported to
+ * `onDrop`) to make room.
+ *
+ * @example
+ * ```ts
+ * import type { OverflowPolicy } from "registry-relay";
+ * const policy: OverflowPolicy = "reject";
+ * ```
+ */
+export type OverflowPolicy = "reject" | "drop-oldest";
+
+/**
+ * Options of {@link EventQueue}. Hooks receive the events of one write.
+ *
+ * @example
+ * ```ts
+ * import { EndpointMetrics, type EventQueueOptions } from "registry-relay";
+ * const metrics = new EndpointMetrics();
+ * const options: EventQueueOptions = {
+ *   onIngress: (events) => metrics.ingress(events.length),
+ *   onEgress: (events) => metrics.egress(events.length),
+ * };
+ * ```
+ */
+export interface EventQueueOptions<E = Event> {
+  /** Most events waiting (not counting the write in flight). Default: unbounded, as upstream. */
+  capacity?: number;
+  /** Policy when `capacity` is reached (default `"reject"`). */
+  overflow?: OverflowPolicy;
+  /** Events were accepted (metrics: `events += n`, `pending += n`). */
+  onIngress?(events: E[]): void;
+  /** Events left the queue: written, failed or dropped (metrics: `pending −= n`). */
+  onEgress?(events: E[]): void;
+  /** Waiting events were dropped by the `"drop-oldest"` policy. */
+  onDrop?(events: E[]): void;
+  /**
+   * The sink behind the queue rejected a write. The queue moves on, so these events are lost
+   * unless the sink behind it keeps them: put a {@link RetryingSink} with `onDeadLetter` there
+   * (as {@link Endpoint} does) so that failures end as dead letters, not here. Default: logs
+   * through `console.error` like upstream ("these events will be lost").
+   */
+  onError?(error: unknown, events: E[]): void;
+}
+
+/**
+ * Rejection of a write to a full {@link EventQueue} with the `"reject"` policy (or of a write
+ * larger than the whole capacity).
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError } from "registry-relay";
+ * try { await queue.write(event); } catch (e) { if (e instanceof QueueFullError) respond(503); }
+ * ```
+ */
+export class QueueFullError extends Error {
+  override readonly name = "QueueFullError";
+  /** The queue's capacity, in events. */
+  readonly capacity: number;
+  constructor(capacity: number, incoming: number) {
+    super(`eventqueue: full (capacity ${capacity} events), cannot accept ${incoming} more`);
+    this.capacity = capacity;
+  }
+}
+
+function logLoss(error: unknown, events: unknown[]): void {
+  console.error(
+    `eventqueue: error writing ${events.length} event(s), these events will be lost:`,
+    error instanceof Error ? error.message : error,
+  );
+}
+
+/** Runs a user hook; a throwing hook must not stop the drainer. */
+function safely(hook: () => void): void {
+  try {
+    hook();
+  } catch (error) {
+    console.error("eventqueue: hook failed:", error instanceof Error ? error.message : error);
+  }
+}
+
+/**
+ * FIFO with a single drainer: `write` resolves as soon as the events are accepted; the drainer
+ * writes one accepted write at a time into the next sink, in acceptance order. `close` stops
+ * accepting, waits until everything accepted was handed on, then closes the next sink.
+ * `pending` = accepted and not yet handed on (including the write in flight).
+ *
+ * @example
+ * ```ts
+ * import { EventQueue } from "registry-relay";
+ * const queue = new EventQueue(retrying, { capacity: 10_000, overflow: "drop-oldest" });
+ * await queue.write(event); // accepted; delivered in the background
+ * await queue.close();      // drains, then closes `retrying`
+ * ```
+ */
+export class EventQueue<E = Event> implements Sink<E> {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  private readonly sink: Sink<E>;
+  private readonly options: EventQueueOptions<E>;
+  private items: E[][] = [];
+  private head = 0;
+  private waiting = 0;
+  private inFlight = 0;
+  private droppedCount = 0;
+  private draining = false;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(sink: Sink<E>, options: EventQueueOptions<E> = {}) {
+    const { capacity = Number.POSITIVE_INFINITY, overflow = "reject" } = options;
+    if (capacity !== Number.POSITIVE_INFINITY && !(Number.isInteger(capacity) && capacity >= 1)) {
+      throw new RangeError(`EventQueue capacity must be an integer >= 1, got ${capacity}`);
+    }
+    if (overflow !== "reject" && overflow !== "drop-oldest") {
+      throw new TypeError(`EventQueue overflow must be "reject" or "drop-oldest", got ${overflow}`);
+    }
+    this.sink = sink;
+    this.options = options;
+    this.capacity = capacity;
+    this.overflow = overflow;
+  }
+
+  /** Events accepted and not yet handed on (waiting plus in flight). */
+  get pending(): number {
+    return this.waiting + this.inFlight;
+  }
+
+  /** Events dropped by the `"drop-oldest"` policy so far. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  async write(...events: E[]): Promise<void> {
+    if (this.closing) throw new SinkClosedError("eventqueue");
+    if (events.length === 0) return;
+    this.makeRoom(events.length);
+    this.options.onIngress?.(events);
+    this.items.push(events);
+    this.waiting += events.length;
+    if (!this.draining) void this.drain();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.drained().then(() => this.sink.close());
+    return this.closing;
+  }
+
+  private makeRoom(incoming: number): void {
+    if (this.waiting + incoming <= this.capacity) return;
+    if (this.overflow === "reject" || incoming > this.capacity) {
+      throw new QueueFullError(this.capacity, incoming);
+    }
+    while (this.waiting + incoming > this.capacity) {
+      const oldest = this.shift();
+      if (oldest === undefined) break;
+      this.droppedCount += oldest.length;
+      safely(() => this.options.onDrop?.(oldest));
+      safely(() => this.options.onEgress?.(oldest));
+    }
+  }
+
+  private shift(): E[] | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const events = this.items[this.head] as E[];
+    this.items[this.head] = [];
+    this.head++;
+    this.waiting -= events.length;
+    // Compact now and then so a long-lived queue does not keep a growing array of holes.
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return events;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    for (let events = this.shift(); events !== undefined; events = this.shift()) {
+      this.inFlight = events.length;
+      try {
+        await this.sink.write(...events);
+      } catch (error) {
+        const report = this.options.onError ?? logLoss;
+        const lost = events;
+        safely(() => report(error, lost));
+      }
+      this.inFlight = 0;
+      const done = events;
+      safely(() => this.options.onEgress?.(done));
+    }
+    this.draining = false;
+    this.idle?.();
+  }
+
+  /** Resolves once nothing is waiting or in flight (only meaningful after close). */
+  private drained(): Promise<void> {
+    if (!this.draining && this.head >= this.items.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle = resolve;
+    });
+  }
+}

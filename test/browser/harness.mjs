@@ -1,0 +1,200 @@
+// Plumbing of the admin console's browser proof: the relay under `wrangler dev`, a receiver whose
+// routes can fail or recover on demand, free ports, bounded waits, and cleanup of every child
+// process by PID (its whole process group), also when the test fails or is interrupted.
+import { spawn } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const fixturesDir = resolve(
+  process.env.RELAY_FIXTURES_DIR ?? join(repoRoot, "../shared/fixtures/distribution-2.8.2"),
+);
+
+/** @type {Map<number, string>} process-group leader PID → label */
+const groups = new Map();
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills every recorded process group now (synchronous, safe in an exit handler). */
+export function killAllGroups() {
+  for (const pid of groups.keys()) killGroup(pid, "SIGKILL");
+  groups.clear();
+}
+
+process.on("exit", killAllGroups);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    killAllGroups();
+    process.exit(130);
+  });
+}
+
+/**
+ * Records an already running process group (e.g. the browser Playwright started) for cleanup.
+ * @param {number} pid
+ * @param {string} label
+ */
+export function trackGroup(pid, label) {
+  groups.set(pid, label);
+}
+
+/**
+ * Stops a recorded group: SIGTERM, then SIGKILL after `graceMs`.
+ * @param {number} pid
+ */
+export async function stopGroup(pid, graceMs = 3000) {
+  if (!groups.has(pid)) return;
+  killGroup(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && killGroup(pid, 0)) await sleep(50);
+  killGroup(pid, "SIGKILL");
+  groups.delete(pid);
+}
+
+export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `check` until it returns a truthy value; throws after `timeoutMs` naming `what`. */
+export async function waitFor(what, check, { timeoutMs = 20_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = undefined;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createNetServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * A receiver on 127.0.0.1 with one route per endpoint. Each route answers with its current
+ * `status` (settable at any time) and records the events of every 2xx delivery, in order.
+ * @param {Record<string, number>} statuses path → HTTP status, e.g. { "/ci": 400 }
+ */
+export async function startReceiver(statuses) {
+  const routes = new Map(Object.entries(statuses).map(([path, status]) => [path, { status, events: [], posts: 0 }]));
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      const route = routes.get(new URL(req.url ?? "/", "http://x").pathname);
+      if (!route || req.method !== "POST") {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("no such route\n");
+        return;
+      }
+      route.posts++;
+      if (route.status >= 200 && route.status < 300) {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        for (const event of body.events) route.events.push(event);
+      }
+      // A hostile body: the console must show whatever reaches it as text.
+      res.writeHead(route.status, { "content-type": "text/html" });
+      res.end(`<img src=x onerror="window.__xss=1"> status ${route.status}`);
+    });
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    base,
+    route: (path) => routes.get(path),
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+/**
+ * Starts `wrangler dev` on 127.0.0.1 (own process group, output to `logFile`) and waits for
+ * `GET /healthz`. Returns `{ base, pid, stop }`.
+ */
+export async function startRelay({ port, inspectorPort, persistDir, logFile, vars, timeoutMs = 90_000 }) {
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistDir,
+    "--show-interactive-dev-session=false",
+  ];
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  const log = createWriteStream(logFile, { flags: "w" });
+  const child = spawn(join(repoRoot, "node_modules/.bin/wrangler"), args, {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+      CI: "true",
+    },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not start wrangler");
+  trackGroup(pid, "wrangler dev");
+  let exited = null;
+  child.once("exit", (code, signal) => {
+    exited = { code, signal };
+    killGroup(pid, "SIGKILL"); // workerd children of a dead leader
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () => stopGroup(pid);
+  try {
+    await waitFor(
+      `the relay at ${base}/healthz`,
+      async () => {
+        if (exited) throw new Error(`wrangler dev exited ${JSON.stringify(exited)}; see ${logFile}`);
+        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+        return res.status === 200;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, pid, stop };
+}
+
+/** A fixture's raw body and its Content-Type. */
+export function loadFixture(name) {
+  const body = readFileSync(join(fixturesDir, `${name}.json`));
+  const head = readFileSync(join(fixturesDir, `${name}.headers`), "utf8");
+  const contentType = /^content-type:\s*(.+)$/im.exec(head)?.[1]?.trim() ?? "application/json";
+  return { name, body, head, contentType, events: JSON.parse(body.toString("utf8")).events };
+}

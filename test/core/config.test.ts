@@ -1,0 +1,340 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, parseDuration, parseEndpointConfig } from "../../src/config.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+function configError(input: unknown): ConfigError {
+  try {
+    parseEndpointConfig(input);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+    return error;
+  }
+  assert.fail(`accepted ${JSON.stringify(input)}`);
+}
+
+describe("parseDuration", () => {
+  const cases: [string | number, number][] = [
+    ["500ms", 500],
+    ["1s", 1000],
+    ["2m", 120_000],
+    ["1h30m", 5_400_000],
+    ["1.5s", 1500],
+    ["300us", 0.3],
+    ["300µs", 0.3],
+    ["300μs", 0.3],
+    ["1000000ns", 1],
+    [".5s", 500],
+    ["1h1m1s1ms", 3_661_001],
+    ["0", 0],
+    ["-1s", -1000],
+    ["+2s", 2000],
+    [250, 250],
+    [0, 0],
+  ];
+  for (const [input, ms] of cases) {
+    it(`${JSON.stringify(input)} → ${ms} ms`, () => {
+      assert.equal(parseDuration(input), ms);
+    });
+  }
+
+  for (const [input, reason] of [
+    ["1000", /has no unit/],
+    ["1 second", /not a duration/],
+    ["1d", /not a duration/],
+    ["", /not a duration/],
+    ["s", /not a duration/],
+    ["1.s5", /not a duration/],
+    [Number.NaN, /finite/],
+    [Number.POSITIVE_INFINITY, /finite/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(input)}`, () => {
+      assert.throws(
+        () => parseDuration(input),
+        (e: unknown) => e instanceof ConfigError && reason.test(e.message),
+      );
+    });
+  }
+});
+
+describe("parseEndpointConfig", () => {
+  it("applies distribution's defaults to an empty config", () => {
+    assert.deepEqual(parseEndpointConfig({}), {
+      disabled: false,
+      headers: {},
+      timeout: 1000,
+      threshold: 10,
+      backoff: 1000,
+      ignore: { mediatypes: [], actions: [] },
+      maxBatch: 1,
+      strategy: { type: "breaker", threshold: 10, backoff: 1000 },
+      partitions: 1,
+      mediaType: EventsMediaType,
+      overflow: "reject",
+    });
+    assert.deepEqual(parseEndpointConfig(undefined), parseEndpointConfig({}));
+  });
+
+  it("reads every distribution key", () => {
+    const config = parseEndpointConfig({
+      name: "alistener",
+      disabled: true,
+      url: "https://my.listener.com/event",
+      headers: { Authorization: ["Bearer <token>"], "X-Single": "one" },
+      timeout: "500ms",
+      threshold: 5,
+      backoff: "2s",
+      ignoredmediatypes: ["application/octet-stream"],
+      ignore: {
+        mediatypes: ["application/octet-stream", "application/vnd.oci.image.index.v1+json"],
+        actions: ["pull", "mount"],
+      },
+    });
+    assert.equal(config.name, "alistener");
+    assert.equal(config.disabled, true);
+    assert.equal(config.url, "https://my.listener.com/event");
+    assert.deepEqual(config.headers, { Authorization: ["Bearer <token>"], "X-Single": ["one"] });
+    assert.equal(config.timeout, 500);
+    assert.equal(config.threshold, 5);
+    assert.equal(config.backoff, 2000);
+    assert.deepEqual(config.ignore, {
+      mediatypes: ["application/octet-stream", "application/vnd.oci.image.index.v1+json"],
+      actions: ["pull", "mount"],
+    });
+    assert.deepEqual(config.strategy, { type: "breaker", threshold: 5, backoff: 2000 });
+  });
+
+  it("reads every key of ours", () => {
+    const config = parseEndpointConfig({
+      secret,
+      maxAttempts: 20,
+      maxAge: "24h",
+      maxBatch: 10,
+      strategy: { type: "exponential", base: "1s", factor: 500, max: "30s" },
+      partitions: 4,
+      mediaType: EventsMediaTypeV2,
+      capacity: 10_000,
+      overflow: "drop-oldest",
+    });
+    assert.deepEqual(config.secret, [secret]);
+    assert.equal(config.maxAttempts, 20);
+    assert.equal(config.maxAge, 86_400_000);
+    assert.equal(config.maxBatch, 10);
+    assert.deepEqual(config.strategy, {
+      type: "exponential",
+      base: 1000,
+      factor: 500,
+      max: 30_000,
+    });
+    assert.equal(config.partitions, 4);
+    assert.equal(config.mediaType, EventsMediaTypeV2);
+    assert.equal(config.capacity, 10_000);
+    assert.equal(config.overflow, "drop-oldest");
+    assert.deepEqual(parseEndpointConfig({ secret: [secret, secret] }).secret, [secret, secret]);
+  });
+
+  it("fills strategies from defaults and the top-level breaker keys", () => {
+    assert.deepEqual(parseEndpointConfig({ strategy: { type: "exponential" } }).strategy, {
+      type: "exponential",
+      base: 1000,
+      factor: 1000,
+      max: 20_000,
+    });
+    assert.deepEqual(
+      parseEndpointConfig({
+        threshold: 3,
+        backoff: "5s",
+        strategy: { type: "breaker", backoff: 100 },
+      }).strategy,
+      { type: "breaker", threshold: 3, backoff: 100 },
+    );
+  });
+
+  it("treats timeout, threshold and backoff <= 0 as the default, like distribution", () => {
+    const config = parseEndpointConfig({ timeout: 0, threshold: -1, backoff: "-1s" });
+    assert.equal(config.timeout, 1000);
+    assert.equal(config.threshold, 10);
+    assert.equal(config.backoff, 1000);
+  });
+
+  it("accepts YAML's null for an empty key", () => {
+    const config = parseEndpointConfig({
+      headers: null,
+      ignoredmediatypes: null,
+      ignore: { actions: null },
+    });
+    assert.deepEqual(config.headers, {});
+    assert.deepEqual(config.ignore, { mediatypes: [], actions: [] });
+  });
+
+  it("is idempotent: its output parses to itself", () => {
+    const once = parseEndpointConfig({
+      name: "x",
+      url: "https://h.example/in",
+      headers: { A: "1" },
+      timeout: "2s",
+      ignoredmediatypes: ["application/octet-stream"],
+      ignore: { actions: ["pull"] },
+      secret,
+      maxAge: "1h",
+      strategy: { type: "exponential", max: "5s" },
+      capacity: 5,
+    });
+    assert.deepEqual(parseEndpointConfig(once), once);
+  });
+
+  const errors: [string, unknown, string, RegExp][] = [
+    ["root", "not an object", "", /mapping of keys/],
+    ["unknown key", { url: "https://h.example/", tiemout: "1s" }, "tiemout", /unknown key/],
+    [
+      "case typo",
+      { maxattempts: 3 },
+      "maxattempts",
+      /unknown key \(did you mean "maxAttempts"\?\)/,
+    ],
+    [
+      "unknown nested key",
+      { ignore: { action: ["pull"] } },
+      "ignore.action",
+      /did you mean "actions"/,
+    ],
+    ["name", { name: 7 }, "name", /must be a string/],
+    ["disabled", { disabled: "yes" }, "disabled", /true or false/],
+    ["url not absolute", { url: "my.listener.com/event" }, "url", /absolute http or https URL/],
+    ["url scheme", { url: "ftp://my.listener.com/" }, "url", /absolute http or https URL/],
+    ["headers shape", { headers: ["Authorization"] }, "headers", /map of header names/],
+    [
+      "header name",
+      { headers: { "Bad Name": ["x"] } },
+      "headers.Bad Name",
+      /not a valid header name/,
+    ],
+    [
+      "header value",
+      { headers: { Authorization: ["ok", "bad\nvalue"] } },
+      "headers.Authorization[1]",
+      /CR, LF or NUL/,
+    ],
+    [
+      "header value type",
+      { headers: { Authorization: [1] } },
+      "headers.Authorization",
+      /string or a list of strings/,
+    ],
+    ["timeout", { timeout: "1 second" }, "timeout", /not a duration/],
+    ["timeout unit", { timeout: "1000" }, "timeout", /has no unit/],
+    ["timeout type", { timeout: true }, "timeout", /must be a duration/],
+    ["threshold", { threshold: 2.5 }, "threshold", /integer/],
+    ["backoff", { backoff: "soon" }, "backoff", /not a duration/],
+    [
+      "ignoredmediatypes",
+      { ignoredmediatypes: "application/octet-stream" },
+      "ignoredmediatypes",
+      /list of media types/,
+    ],
+    [
+      "ignoredmediatypes item",
+      { ignoredmediatypes: ["blob"] },
+      "ignoredmediatypes[0]",
+      /media type such as/,
+    ],
+    ["ignore shape", { ignore: ["pull"] }, "ignore", /mapping of keys/],
+    [
+      "ignore.mediatypes item",
+      { ignore: { mediatypes: ["ok/type", "no type"] } },
+      "ignore.mediatypes[1]",
+      /media type/,
+    ],
+    [
+      "ignore.actions item",
+      { ignore: { actions: ["pull", "pul"] } },
+      "ignore.actions[1]",
+      /one of "pull", "push", "mount", "delete"/,
+    ],
+    ["ignore.actions shape", { ignore: { actions: "pull" } }, "ignore.actions", /list of actions/],
+    ["secret prefix", { secret: "hunter2!" }, "secret", /whsec_/],
+    ["secret length", { secret: "whsec_c2hvcnQ=" }, "secret", /24 to 64 bytes/],
+    ["secret list item", { secret: [secret, "whsec_@@"] }, "secret[1]", /whsec_/],
+    ["secret list empty", { secret: [] }, "secret", /at least one secret/],
+    ["maxAttempts", { maxAttempts: 0 }, "maxAttempts", /integer >= 1/],
+    ["maxAge", { maxAge: "0s" }, "maxAge", /longer than 0/],
+    ["maxBatch", { maxBatch: 1.5 }, "maxBatch", /integer/],
+    [
+      "strategy type",
+      { strategy: { type: "linear" } },
+      "strategy.type",
+      /"breaker" or "exponential"/,
+    ],
+    [
+      "strategy key",
+      { strategy: { type: "breaker", factor: 2 } },
+      "strategy.factor",
+      /unknown key/,
+    ],
+    [
+      "strategy.threshold",
+      { strategy: { type: "breaker", threshold: "3" } },
+      "strategy.threshold",
+      /integer/,
+    ],
+    [
+      "strategy.backoff",
+      { strategy: { type: "breaker", backoff: "x" } },
+      "strategy.backoff",
+      /not a duration/,
+    ],
+    [
+      "strategy.base",
+      { strategy: { type: "exponential", base: "-1s" } },
+      "strategy.base",
+      /negative/,
+    ],
+    [
+      "strategy.factor",
+      { strategy: { type: "exponential", factor: "1" } },
+      "strategy.factor",
+      /no unit/,
+    ],
+    [
+      "strategy.max",
+      { strategy: { type: "exponential", max: [] } },
+      "strategy.max",
+      /must be a duration/,
+    ],
+    ["partitions", { partitions: 0 }, "partitions", /integer >= 1/],
+    [
+      "mediaType",
+      { mediaType: "application/json" },
+      "mediaType",
+      /events\.v1\+json or .*events\.v2\+json/,
+    ],
+    ["capacity", { capacity: -3 }, "capacity", /integer >= 1/],
+    ["overflow", { overflow: "drop-newest" }, "overflow", /"reject" or "drop-oldest"/],
+  ];
+  for (const [what, input, key, reason] of errors) {
+    it(`names the key: ${what} → ${key || "(root)"}`, () => {
+      const error = configError(input);
+      assert.equal(error.key, key);
+      assert.match(error.reason, reason);
+      assert.equal(error.message.startsWith(key ? `${key}: ` : error.reason), true, error.message);
+    });
+  }
+
+  it("lists every issue, and never echoes a header value or secret", () => {
+    const error = configError({
+      headers: { Authorization: ["Bearer h3ad3rs3cret\n"] },
+      secret: "h3ad3rs3cret-not-whsec!",
+      bogus: 1,
+    });
+    assert.deepEqual(error.issues.map((issue) => issue.key).sort(), [
+      "bogus",
+      "headers.Authorization[0]",
+      "secret",
+    ]);
+    assert.match(error.message, /\(and 2 more\)/);
+    const everything = `${error.message} ${JSON.stringify(error)} ${JSON.stringify(error.issues)}`;
+    assert.ok(!everything.includes("h3ad3rs3cret"), everything);
+  });
+});

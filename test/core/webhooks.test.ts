@@ -1,0 +1,292 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  signWebhook,
+  timingSafeEqual,
+  verifyWebhook,
+  WebhookVerificationError,
+  type WebhookVerificationReason,
+} from "../../src/webhooks.ts";
+
+// The Standard Webhooks vector, hard-coded in every reference library's tests.
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const timestamp = 1614265330;
+const body = '{"test": 2432232314}';
+const expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+const otherSecret = "whsec_3vs5PSxk4Tw8AXBQ6b4OL0hk9y7Fz2MN"; // also 24 bytes
+
+const vectorHeaders = {
+  "webhook-id": id,
+  "webhook-timestamp": String(timestamp),
+  "webhook-signature": expected,
+};
+
+async function rejection(promise: Promise<unknown>): Promise<WebhookVerificationError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(
+      error instanceof WebhookVerificationError,
+      `not a WebhookVerificationError: ${error}`,
+    );
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+async function rejectsWith(promise: Promise<unknown>, reason: WebhookVerificationReason) {
+  const error = await rejection(promise);
+  assert.equal(error.reason, reason);
+  assert.equal(error.name, "WebhookVerificationError");
+  for (const leaked of [secret, secret.slice(6), otherSecret.slice(6), expected.slice(3)]) {
+    assert.ok(!error.message.includes(leaked), `message leaks a secret: ${error.message}`);
+  }
+  return error;
+}
+
+describe("signWebhook", () => {
+  it("matches the Standard Webhooks vector, with and without the whsec_ prefix", async () => {
+    assert.deepEqual(await signWebhook({ secret, id, timestamp, body }), vectorHeaders);
+    const bare = await signWebhook({ secret: secret.slice(6), id, timestamp, body });
+    assert.equal(bare["webhook-signature"], expected);
+  });
+
+  it("signs the exact bytes of a string, Uint8Array, offset view or ArrayBuffer", async () => {
+    const bytes = new TextEncoder().encode(body);
+    const padded = new Uint8Array(bytes.length + 7);
+    padded.set(bytes, 3);
+    const view = padded.subarray(3, 3 + bytes.length);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    for (const input of [bytes, view, buffer]) {
+      const headers = await signWebhook({ secret, id, timestamp, body: input });
+      assert.equal(headers["webhook-signature"], expected);
+    }
+  });
+
+  it("does not re-encode bytes that are not UTF-8", async () => {
+    const raw = new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]);
+    const fromBytes = await signWebhook({ secret, id, timestamp, body: raw });
+    const fromLossyText = await signWebhook({
+      secret,
+      id,
+      timestamp,
+      body: new TextDecoder().decode(raw),
+    });
+    assert.notEqual(fromBytes["webhook-signature"], fromLossyText["webhook-signature"]);
+    const now = timestamp;
+    await verifyWebhook({ secret, headers: fromBytes, body: raw, now });
+    await rejectsWith(
+      verifyWebhook({ secret, headers: fromLossyText, body: raw, now }),
+      "no-matching-signature",
+    );
+  });
+
+  it("takes a Date and truncates it to whole seconds", async () => {
+    const headers = await signWebhook({ secret, id, timestamp: new Date(1614265330999), body });
+    assert.deepEqual(headers, vectorHeaders);
+  });
+
+  it("signs once per secret, space separated, for key rotation", async () => {
+    const headers = await signWebhook({ secret: [otherSecret, secret], id, timestamp, body });
+    const parts = headers["webhook-signature"].split(" ");
+    assert.equal(parts.length, 2);
+    assert.equal(parts[1], expected);
+    assert.match(parts[0]!, /^v1,[A-Za-z0-9+/]{43}=$/);
+    assert.notEqual(parts[0], expected);
+    for (const accepted of [secret, otherSecret, [otherSecret, secret]]) {
+      const verified = await verifyWebhook({ secret: accepted, headers, body, now: timestamp });
+      assert.deepEqual(verified, { id, timestamp });
+    }
+  });
+
+  it("rejects an id with '.', a fractional or negative timestamp and a bad secret", async () => {
+    await assert.rejects(signWebhook({ secret, id: "a.b", timestamp, body }), /id/);
+    await assert.rejects(signWebhook({ secret, id: "", timestamp, body }), /id/);
+    await assert.rejects(signWebhook({ secret, id, timestamp: 1.5, body }), /timestamp/);
+    await assert.rejects(signWebhook({ secret, id, timestamp: -1, body }), /timestamp/);
+    await assert.rejects(
+      signWebhook({ secret, id, timestamp: new Date(Number.NaN), body }),
+      /Date/,
+    );
+    for (const bad of ["", "whsec_", "whsec_not base64!", []]) {
+      const error = await signWebhook({ secret: bad, id, timestamp, body }).then(
+        () => assert.fail("signed with a bad secret"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /secret/);
+      assert.ok(!error.message.includes("not base64!"));
+    }
+  });
+});
+
+describe("verifyWebhook", () => {
+  it("accepts the vector and returns its id and timestamp", async () => {
+    const verified = await verifyWebhook({ secret, headers: vectorHeaders, body, now: timestamp });
+    assert.deepEqual(verified, { id, timestamp });
+  });
+
+  it("reads Headers and case-insensitive records", async () => {
+    const headers = new Headers(vectorHeaders);
+    assert.deepEqual(await verifyWebhook({ secret, headers, body, now: timestamp }), {
+      id,
+      timestamp,
+    });
+    const shouting = {
+      "Webhook-Id": id,
+      "WEBHOOK-TIMESTAMP": String(timestamp),
+      "Webhook-Signature": expected,
+    };
+    const now = new Date(timestamp * 1000);
+    assert.deepEqual(await verifyWebhook({ secret, headers: shouting, body, now }), {
+      id,
+      timestamp,
+    });
+  });
+
+  it("rejects a missing or empty header, naming it", async () => {
+    for (const name of Object.keys(vectorHeaders)) {
+      const without = { ...vectorHeaders, [name]: undefined };
+      const error = await rejectsWith(
+        verifyWebhook({ secret, headers: without, body, now: timestamp }),
+        "missing-header",
+      );
+      assert.match(error.message, new RegExp(name));
+      const empty = new Headers({ ...vectorHeaders, [name]: "" });
+      await rejectsWith(
+        verifyWebhook({ secret, headers: empty, body, now: timestamp }),
+        "missing-header",
+      );
+    }
+  });
+
+  it("rejects a timestamp that is not whole unix seconds", async () => {
+    for (const bad of ["abc", "1614265330abc", "1614265330.5", "-1614265330", " 1614265330"]) {
+      const headers = { ...vectorHeaders, "webhook-timestamp": bad };
+      await rejectsWith(
+        verifyWebhook({ secret, headers, body, now: timestamp }),
+        "invalid-timestamp",
+      );
+    }
+  });
+
+  it("enforces the tolerance in both directions, inclusive at the edge", async () => {
+    const check = (now: number, toleranceSeconds?: number) =>
+      verifyWebhook({ secret, headers: vectorHeaders, body, now, toleranceSeconds });
+    await check(timestamp + 300);
+    await check(timestamp - 300);
+    await rejectsWith(check(timestamp + 301), "timestamp-too-old");
+    await rejectsWith(check(timestamp - 301), "timestamp-too-new");
+    await check(timestamp + 3600, 3600);
+    await rejectsWith(check(timestamp + 11, 10), "timestamp-too-old");
+    await check(timestamp + 10 * 365 * 86400, Number.POSITIVE_INFINITY);
+    await assert.rejects(check(timestamp, -1), /toleranceSeconds/);
+  });
+
+  it("uses the real clock by default", async () => {
+    const headers = await signWebhook({ secret, id, timestamp: new Date(), body });
+    assert.equal((await verifyWebhook({ secret, headers, body })).id, id);
+    await rejectsWith(verifyWebhook({ secret, headers: vectorHeaders, body }), "timestamp-too-old");
+  });
+
+  it("rejects truncated, empty, foreign-version and tampered signatures", async () => {
+    const now = timestamp;
+    for (const signature of [
+      "v1,g0hM9SsE",
+      "v1,",
+      "v1",
+      "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+      `v2,${expected.slice(3)}`,
+      `v1a,${expected.slice(3)}`,
+      `V1,${expected.slice(3)}`,
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE",
+      "v1,h0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+      "v1,!!!notbase64!!!",
+    ]) {
+      const headers = { ...vectorHeaders, "webhook-signature": signature };
+      const verify = verifyWebhook({ secret, headers, body, now });
+      // Missing "=" padding is still the same bytes: accept it, like a forgiving base64 decoder.
+      if (signature === "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE") await verify;
+      else await rejectsWith(verify, "no-matching-signature");
+    }
+    await rejectsWith(
+      verifyWebhook({ secret, headers: vectorHeaders, body: `${body} `, now }),
+      "no-matching-signature",
+    );
+    const otherId = { ...vectorHeaders, "webhook-id": "msg_other" };
+    await rejectsWith(
+      verifyWebhook({ secret, headers: otherId, body, now }),
+      "no-matching-signature",
+    );
+    const otherTime = { ...vectorHeaders, "webhook-timestamp": String(timestamp + 1) };
+    await rejectsWith(
+      verifyWebhook({ secret, headers: otherTime, body, now }),
+      "no-matching-signature",
+    );
+    await rejectsWith(
+      verifyWebhook({ secret: otherSecret, headers: vectorHeaders, body, now }),
+      "no-matching-signature",
+    );
+  });
+
+  it("finds the valid signature among several and skips unknown versions", async () => {
+    const signature = `v2,${expected.slice(3)} v1a,AAAA ${expected} v1,${"A".repeat(43)}=`;
+    const headers = { ...vectorHeaders, "webhook-signature": signature };
+    assert.deepEqual(await verifyWebhook({ secret, headers, body, now: timestamp }), {
+      id,
+      timestamp,
+    });
+    // Two signature headers folded by Headers into "a, b".
+    const folded = new Headers({ "webhook-id": id, "webhook-timestamp": String(timestamp) });
+    folded.append("webhook-signature", `v1,${"A".repeat(43)}=`);
+    folded.append("webhook-signature", expected);
+    assert.equal((await verifyWebhook({ secret, headers: folded, body, now: timestamp })).id, id);
+  });
+
+  it("rejects unusable secrets as invalid-secret without echoing them", async () => {
+    for (const bad of ["", "whsec_", "whsec_not base64!", "whsec_MfKQ9r8GK", [], [secret, ""]]) {
+      const error = await rejectsWith(
+        verifyWebhook({ secret: bad, headers: vectorHeaders, body, now: timestamp }),
+        "invalid-secret",
+      );
+      assert.ok(!error.message.includes("not base64!"));
+      assert.ok(!error.message.includes("MfKQ9r8GK"));
+    }
+  });
+
+  it("rejects a body that is not bytes or text", async () => {
+    const notBytes = { events: [] } as unknown as string;
+    await assert.rejects(
+      verifyWebhook({ secret, headers: vectorHeaders, body: notBytes, now: timestamp }),
+      /body/,
+    );
+  });
+
+  it("verifies many secrets in turn (beyond the key cache) and again afterwards", async () => {
+    const secrets = Array.from({ length: 40 }, (_, i) => btoa(`secret-number-${i}-padding`));
+    for (const s of secrets) {
+      const headers = await signWebhook({ secret: s, id, timestamp, body });
+      await verifyWebhook({ secret: s, headers, body, now: timestamp });
+      await rejectsWith(
+        verifyWebhook({ secret, headers, body, now: timestamp }),
+        "no-matching-signature",
+      );
+    }
+    await verifyWebhook({ secret, headers: vectorHeaders, body, now: timestamp });
+  });
+});
+
+describe("timingSafeEqual", () => {
+  it("compares bytes and strings", () => {
+    assert.equal(timingSafeEqual("abc", "abc"), true);
+    assert.equal(timingSafeEqual("abc", "abd"), false);
+    assert.equal(timingSafeEqual("abc", "ab"), false);
+    assert.equal(timingSafeEqual("", ""), true);
+    assert.equal(timingSafeEqual("é", new Uint8Array([0xc3, 0xa9])), true);
+    assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3])), true);
+    assert.equal(timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4])), false);
+    assert.equal(timingSafeEqual(new Uint8Array([0]), new Uint8Array([])), false);
+    assert.equal(timingSafeEqual(new Uint8Array([]), new Uint8Array([0])), false);
+  });
+});

@@ -1,0 +1,276 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { partitionOf } from "../../worker/partition.ts";
+import {
+  admin,
+  envelopeOf,
+  errorOf,
+  event,
+  eventually,
+  ingest,
+  relay,
+  secrets,
+  withEnv,
+} from "./relay-helpers.ts";
+
+const manifest = "application/vnd.oci.image.manifest.v1+json";
+
+type Snapshot = {
+  name: string;
+  state: string;
+  pauseReason: string | null;
+  depth: number;
+  oldestPendingAgeMs: number | null;
+  deadLetters: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  metrics: Record<string, unknown>;
+  partitions: { partition: number; depth: number }[];
+  config: Record<string, unknown>;
+};
+type Page = {
+  endpoint: string;
+  state: string;
+  items: {
+    id: string;
+    repository: string;
+    partition: number;
+    reason?: string;
+    lastStatus: number | null;
+  }[];
+  nextCursor: string | null;
+};
+
+const json = async <T>(response: Response, status = 200): Promise<T> => {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return JSON.parse(text) as T;
+};
+
+const routes: [string, string][] = [
+  ["GET", "/v1/endpoints"],
+  ["GET", "/v1/endpoints/inbox"],
+  ["GET", "/v1/endpoints/inbox/events?state=pending"],
+  ["POST", "/v1/endpoints/inbox/dead-letters/replay"],
+  ["DELETE", "/v1/endpoints/inbox/dead-letters"],
+  ["POST", "/v1/endpoints/inbox/pause"],
+  ["POST", "/v1/endpoints/inbox/resume"],
+  ["GET", "/metrics"],
+];
+
+describe("admin auth", () => {
+  it.each(routes)("%s %s needs the admin bearer token", async (method, path) => {
+    const none = await SELF.fetch(`${relay}${path}`, { method });
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer realm=/);
+    expect((await errorOf(none)).code).toBe("unauthorized");
+    const ingestToken = await SELF.fetch(`${relay}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${secrets.ingestToken}` },
+    });
+    expect(ingestToken.status).toBe(401);
+    expect(ingestToken.headers.get("www-authenticate")).toContain("invalid_token");
+  });
+
+  it("is closed (403) when RELAY_ADMIN_TOKEN is not set", async () => {
+    const response = await withEnv(
+      { RELAY_ADMIN_TOKEN: "" },
+      new Request(`${relay}/v1/endpoints`, { headers: { authorization: "Bearer " } }),
+    );
+    expect(response.status).toBe(403);
+    expect((await errorOf(response)).code).toBe("admin_disabled");
+  });
+});
+
+describe("GET /v1/endpoints", () => {
+  it("lists every endpoint with redacted config, state and counters", async () => {
+    const { endpoints } = await json<{ endpoints: Snapshot[] }>(await admin("/v1/endpoints"));
+    expect(endpoints.map((e) => e.name)).toEqual([
+      "inbox",
+      "manifests",
+      "sharded",
+      "rejecting",
+      "off",
+    ]);
+    const [inbox, , sharded, , off] = endpoints;
+    expect(inbox!.config).toMatchObject({
+      name: "inbox",
+      headers: ["Authorization", "X-Api-Key"],
+      signed: true,
+      timeout: 2000,
+      partitions: 1,
+    });
+    expect(String(inbox!.config.url)).toMatch(/\/inbox\/worker-inbox\?token=\*\*\*$/);
+    expect(off!.state).toBe("disabled");
+    expect(String(off!.config.url)).not.toContain(secrets.urlPassword);
+    expect(sharded!.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+    for (const endpoint of endpoints) {
+      expect(endpoint).toHaveProperty("depth");
+      expect(endpoint).toHaveProperty("oldestPendingAgeMs");
+      expect(endpoint).toHaveProperty("deadLetters");
+      expect(endpoint).toHaveProperty("lastError");
+      expect(endpoint.metrics).toHaveProperty("events");
+      expect(endpoint.metrics).toHaveProperty("statuses");
+    }
+  });
+
+  it("GET /v1/endpoints/:name returns one endpoint; unknown names are 404 JSON", async () => {
+    const one = await json<Snapshot>(await admin("/v1/endpoints/manifests"));
+    expect(one.name).toBe("manifests");
+    expect(one.config.ignore).toEqual({
+      mediatypes: ["application/octet-stream"],
+      actions: ["pull"],
+    });
+    const missing = await admin("/v1/endpoints/nope");
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).code).toBe("unknown_endpoint");
+    expect((await admin("/v1/endpoints/nope/pause", { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("pause, queue listing across partitions, resume", () => {
+  it("pauses every partition, pages the pending events, then resumes and drains", async () => {
+    const paused = await json<{ state: string }>(
+      await admin("/v1/endpoints/sharded/pause", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ reason: "maintenance window" }),
+      }),
+    );
+    expect(paused.state).toBe("paused");
+    const repos = ["part/a", "part/b", "part/c", "part/d", "part/e", "part/f", "part/g"];
+    const events = repos.map((repo) => event("push", repo, manifest));
+    expect((await ingest(envelopeOf(...events))).status).toBe(202);
+
+    const snapshot = await json<Snapshot>(await admin("/v1/endpoints/sharded"));
+    expect(snapshot.state).toBe("paused");
+    expect(snapshot.pauseReason).toBe("maintenance window");
+    expect(snapshot.depth).toBe(7);
+    expect(snapshot.oldestPendingAgeMs).not.toBeNull();
+    expect(snapshot.partitions.reduce((n, p) => n + p.depth, 0)).toBe(7);
+    expect(
+      new Set(snapshot.partitions.filter((p) => p.depth > 0).map((p) => p.partition)).size,
+    ).toBeGreaterThan(1);
+
+    // Page 2 at a time through all partitions.
+    const seen: Page["items"] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const query: string = `state=pending&limit=2${cursor ? `&cursor=${cursor}` : ""}`;
+      const body: Page = await json<Page>(await admin(`/v1/endpoints/sharded/events?${query}`));
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items);
+      cursor = body.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(cursor).toBeNull();
+    expect(seen.map((item) => item.id).sort()).toEqual(events.map((e) => e.id).sort());
+    for (const item of seen) expect(item.partition).toBe(partitionOf(item.repository, 4));
+
+    const resumed = await json<{ state: string }>(
+      await admin("/v1/endpoints/sharded/resume", { method: "POST" }),
+    );
+    expect(resumed.state).toBe("active");
+    const drained = await eventually(async () => {
+      const s = await json<Snapshot>(await admin("/v1/endpoints/sharded"));
+      return s.depth === 0 ? s : undefined;
+    });
+    expect(drained.state).toBe("active");
+    expect(drained.metrics.successes).toBeGreaterThanOrEqual(7);
+  });
+
+  it("rejects a bad state, limit, cursor or pause body with 400 and issue paths", async () => {
+    const state = await admin("/v1/endpoints/inbox/events?state=done");
+    expect(state.status).toBe(400);
+    expect((await errorOf(state)).issues?.[0]?.path).toBe("state");
+    const limit = await admin("/v1/endpoints/inbox/events?limit=0");
+    expect((await errorOf(limit)).issues?.[0]?.path).toBe("limit");
+    const cursor = await admin("/v1/endpoints/inbox/events?cursor=bm9wZQ");
+    expect(cursor.status).toBe(400);
+    expect((await errorOf(cursor)).issues?.[0]?.path).toBe("cursor");
+    const reason = await admin("/v1/endpoints/inbox/pause", {
+      method: "POST",
+      body: '{"reason": 5}',
+    });
+    expect(reason.status).toBe(400);
+    expect((await errorOf(reason)).issues?.[0]?.path).toBe("reason");
+    const notJson = await admin("/v1/endpoints/inbox/pause", { method: "POST", body: "{" });
+    expect((await errorOf(notJson)).code).toBe("invalid_json");
+  });
+});
+
+describe("dead letters", () => {
+  it("lists, replays (by id and all) and purges dead letters", async () => {
+    const deletes = [
+      event("delete", "dead/a"),
+      event("delete", "dead/b"),
+      event("delete", "dead/c"),
+    ];
+    expect((await ingest(envelopeOf(...deletes))).status).toBe(202);
+    const snapshot = await eventually(async () => {
+      const s = await json<Snapshot>(await admin("/v1/endpoints/rejecting"));
+      return s.deadLetters === 3 ? s : undefined;
+    });
+    expect(snapshot.lastStatus).toBe(422);
+    expect(snapshot.lastError).toMatch(/422/);
+
+    const dead = await json<Page>(await admin("/v1/endpoints/rejecting/events?state=dead"));
+    expect(dead.items.map((item) => item.id)).toEqual(deletes.map((e) => e.id));
+    expect(dead.items[0]?.lastStatus).toBe(422);
+
+    const one = await json<{ replayed: number }>(
+      await admin("/v1/endpoints/rejecting/dead-letters/replay", {
+        method: "POST",
+        body: JSON.stringify({ ids: [deletes[1]!.id] }),
+      }),
+    );
+    expect(one.replayed).toBe(1);
+    // It fails again (422 is final) and comes back.
+    await eventually(async () => {
+      const s = await json<Snapshot>(await admin("/v1/endpoints/rejecting"));
+      return s.deadLetters === 3 && s.depth === 0 ? s : undefined;
+    });
+    const all = await json<{ replayed: number }>(
+      await admin("/v1/endpoints/rejecting/dead-letters/replay", { method: "POST" }),
+    );
+    expect(all.replayed).toBe(3);
+    await eventually(async () => {
+      const s = await json<Snapshot>(await admin("/v1/endpoints/rejecting"));
+      return s.deadLetters === 3 && s.depth === 0 ? s : undefined;
+    });
+
+    const badIds = await admin("/v1/endpoints/rejecting/dead-letters/replay", {
+      method: "POST",
+      body: JSON.stringify({ ids: [1, 2] }),
+    });
+    expect(badIds.status).toBe(400);
+    expect((await errorOf(badIds)).issues?.[0]?.path).toBe("ids");
+
+    const purged = await json<{ purged: number }>(
+      await admin("/v1/endpoints/rejecting/dead-letters", { method: "DELETE" }),
+    );
+    expect(purged.purged).toBe(3);
+    const after = await json<Snapshot>(await admin("/v1/endpoints/rejecting"));
+    expect(after.deadLetters).toBe(0);
+  }, 20_000);
+});
+
+describe("admin routing", () => {
+  it("405 JSON with Allow for unsupported methods", async () => {
+    const put = await admin("/v1/endpoints", { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, HEAD");
+    const getReplay = await admin("/v1/endpoints/inbox/dead-letters/replay");
+    expect(getReplay.status).toBe(405);
+    expect(getReplay.headers.get("allow")).toBe("POST");
+    const postDead = await admin("/v1/endpoints/inbox/dead-letters", { method: "POST" });
+    expect(postDead.headers.get("allow")).toBe("DELETE");
+    expect((await errorOf(postDead)).code).toBe("method_not_allowed");
+  });
+
+  it("404 JSON for unknown admin paths", async () => {
+    const response = await admin("/v1/endpoints/inbox/nothing/here");
+    expect(response.status).toBe(404);
+    expect((await errorOf(response)).code).toBe("not_found");
+  });
+});

@@ -1,0 +1,169 @@
+// Helpers of the EndpointQueue tests (workerd): a receiver that answers the Durable Object's
+// POSTs (a spy on globalThis.fetch, which the DO shares with the test isolate), queues with their
+// own endpoint configs, and waits driven by alarms.
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { expect, vi } from "vitest";
+import type { Event } from "../../src/schema.ts";
+import type { Env } from "../../worker/env.ts";
+import type { EndpointQueue } from "../../worker/queue.ts";
+
+export const v1 = "application/vnd.docker.distribution.events.v1+json";
+export const v2 = "application/vnd.docker.distribution.events.v2+json";
+/** Host of the spied receiver; nothing is sent to the network for it. */
+export const receiverOrigin = "http://receiver.test";
+/** Standard Webhooks secret (whsec_ + base64 of 32 bytes) used by the signing tests. */
+export const signingSecret = "whsec_cXVldWUtaGVscGVyLXNpZ25pbmcta2V5LTMyYnl0ZXMh";
+export const headerValue = "Bearer queue-header-value-5d1e";
+
+/** One POST the receiver got. */
+export interface Received {
+  path: string;
+  contentType: string | null;
+  headers: Headers;
+  body: string;
+  at: number;
+  ids: string[];
+}
+
+/** Decides the answer to the `n`th (1-based) POST on a path. */
+export type Answer = (n: number, request: Received) => Response | Promise<Response>;
+
+/**
+ * A fake receiver at {@link receiverOrigin}: records every POST per path and answers with the
+ * path's `Answer` (200 by default). Other URLs go to the real fetch (fixtures, test server).
+ */
+export class Receiver {
+  readonly received = new Map<string, Received[]>();
+  readonly answers = new Map<string, Answer>();
+
+  install(): void {
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input as RequestInfo, init as RequestInit);
+      if (!request.url.startsWith(receiverOrigin)) return realFetch(input as RequestInfo, init);
+      const path = new URL(request.url).pathname;
+      const body = await request.text();
+      let ids: string[] = [];
+      try {
+        ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
+      } catch {
+        ids = [];
+      }
+      const record: Received = {
+        path,
+        contentType: request.headers.get("content-type"),
+        headers: request.headers,
+        body,
+        at: Date.now(),
+        ids,
+      };
+      const list = this.received.get(path) ?? [];
+      list.push(record);
+      this.received.set(path, list);
+      const answer = this.answers.get(path);
+      return answer ? answer(list.length, record) : new Response("ok", { status: 200 });
+    });
+  }
+
+  /** The POSTs of `path`, in arrival order. */
+  on(path: string): Received[] {
+    return this.received.get(path) ?? [];
+  }
+
+  /** Sets how `path` answers from now on. */
+  answer(path: string, answer: Answer): void {
+    this.answers.set(path, answer);
+  }
+}
+
+let unique = 0;
+/** A name no other test uses (objects, endpoints and receiver paths are per test). */
+export function uniqueName(label: string): string {
+  unique += 1;
+  return `${label}-${unique}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** An endpoint config delivering to the receiver under `/<name>`, fast retries unless overridden. */
+export function endpointConfig(name: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    url: `${receiverOrigin}/${name}`,
+    strategy: { type: "breaker", threshold: 1, backoff: "10ms" },
+    timeout: "1s",
+    ...extra,
+  };
+}
+
+export type QueueStub = DurableObjectStub<EndpointQueue>;
+
+/**
+ * A fresh queue object whose instance sees `endpoints` as RELAY_ENDPOINTS (the project's bindings
+ * have no endpoint with the short backoffs and limits these tests need).
+ */
+export async function openQueue(
+  endpoints: Record<string, unknown>[],
+  objectName = uniqueName("queue"),
+): Promise<QueueStub> {
+  const stub = env.ENDPOINT_QUEUE.get(env.ENDPOINT_QUEUE.idFromName(objectName));
+  await useEndpoints(stub, endpoints);
+  return stub;
+}
+
+/** Makes the object's instance read `endpoints` as RELAY_ENDPOINTS from now on. */
+export async function useEndpoints(
+  stub: QueueStub,
+  endpoints: Record<string, unknown>[],
+): Promise<void> {
+  const testEnv: Env = { ...env, RELAY_ENDPOINTS: JSON.stringify(endpoints) };
+  await runInDurableObject(stub, (instance) => {
+    (instance as unknown as { env: Env }).env = testEnv;
+  });
+}
+
+let eventCounter = 0;
+/** A valid event with a unique id. */
+export function makeEvent(repository = "team/app", action = "push", label = "evt"): Event {
+  eventCounter += 1;
+  return {
+    id: `${label}-${eventCounter}-${crypto.randomUUID()}`,
+    timestamp: "2026-11-27T10:00:00.123456789Z",
+    action,
+    target: {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      size: 527,
+      digest: "sha256:3e0ad3a67c04",
+      repository,
+      tag: "v1",
+    },
+  } as Event;
+}
+
+/**
+ * Waits (bounded) until `check` passes, kicking the object's alarm between tries so a test does
+ * not depend on when workerd fires it. The object still decides what is due: a kick before the
+ * head's next attempt time delivers nothing.
+ */
+export async function until(
+  stub: QueueStub,
+  check: () => void | Promise<void>,
+  timeout = 4000,
+): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      await runDurableObjectAlarm(stub);
+      await check();
+    },
+    { timeout, interval: 15 },
+  );
+}
+
+/** Lets real time pass (for "nothing more happens" checks). */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Stops an object's delivery at the end of a test so its alarms cannot leak into the next. */
+export async function settle(...stubs: QueueStub[]): Promise<void> {
+  for (const stub of stubs) {
+    await stub.pause("test finished");
+    expect((await stub.status()).paused).toBe(true);
+  }
+}

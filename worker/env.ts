@@ -1,0 +1,253 @@
+// The Worker's bindings and their validation. Everything is checked at the first request and a
+// bad value fails loudly with the key it came from; values themselves are never echoed, since
+// RELAY_ENDPOINTS carries header values and signing secrets.
+import { ConfigError, type EndpointConfig, parseEndpointConfig } from "../src/config.ts";
+import { defaultMaxBodyBytes } from "../src/hono/index.ts";
+import type { EndpointQueue } from "./queue.ts";
+
+/**
+ * The Worker's bindings: the queue namespace plus vars and secrets (all strings).
+ *
+ * @example
+ * ```ts
+ * import type { Env } from "./env.ts";
+ * const app = new Hono<{ Bindings: Env }>();
+ * ```
+ */
+export interface Env {
+  ENDPOINT_QUEUE: DurableObjectNamespace<EndpointQueue>;
+  /** JSON array of endpoint configs in the core's `parseEndpointConfig` format. */
+  RELAY_ENDPOINTS?: string;
+  /** Comma-separated bearer tokens accepted on `POST /v1/events` (secret). */
+  RELAY_INGEST_TOKENS?: string;
+  /** Bearer token of the admin API and `/metrics` (secret). */
+  RELAY_ADMIN_TOKEN?: string;
+  /** `true` accepts ingest without a token when none is configured. */
+  RELAY_ALLOW_ANONYMOUS?: string;
+  /** Largest ingest body in bytes (default 1 MiB). */
+  RELAY_MAX_BODY_BYTES?: string;
+  /** Comma-separated exact origins allowed to call the admin API from a browser. */
+  RELAY_CORS_ORIGINS?: string;
+}
+
+/**
+ * An endpoint as the relay runs it: the core's config with `name` and `url` required.
+ *
+ * @example
+ * ```ts
+ * import type { RelayEndpoint } from "./env.ts";
+ * const label = (endpoint: RelayEndpoint) => `${endpoint.name} (${endpoint.partitions} partitions)`;
+ * ```
+ */
+export type RelayEndpoint = EndpointConfig & { name: string; url: string };
+
+/**
+ * The validated relay configuration.
+ *
+ * @example
+ * ```ts
+ * import { loadRelayConfig, type RelayConfig } from "./env.ts";
+ * const config: RelayConfig = loadRelayConfig(env);
+ * const enabled = config.endpoints.filter((endpoint) => !endpoint.disabled);
+ * ```
+ */
+export interface RelayConfig {
+  endpoints: RelayEndpoint[];
+  ingestTokens: string[];
+  adminToken?: string;
+  allowAnonymous: boolean;
+  maxBodyBytes: number;
+  corsOrigins: string[];
+}
+
+/**
+ * A binding is missing or invalid. `key` names it down to the field, e.g.
+ * `RELAY_ENDPOINTS[1].ignore.actions[0]`; the message never contains the value.
+ *
+ * @example
+ * ```ts
+ * import { loadRelayConfig, RelayConfigError } from "./env.ts";
+ * try {
+ *   loadRelayConfig(env);
+ * } catch (error) {
+ *   if (error instanceof RelayConfigError) console.error(error.key, error.message);
+ * }
+ * ```
+ */
+export class RelayConfigError extends Error {
+  override name = "RelayConfigError";
+  /** The binding (and field inside it) that is wrong. */
+  readonly key: string;
+  /** What is wrong with it. */
+  readonly reason: string;
+
+  constructor(key: string, reason: string) {
+    super(`${key}: ${reason}`);
+    this.key = key;
+    this.reason = reason;
+  }
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+function parseEndpoints(value: unknown): RelayEndpoint[] {
+  const key = "RELAY_ENDPOINTS";
+  if (value === undefined || value === "") {
+    throw new RelayConfigError(key, "is not set; it must be a JSON array of endpoint configs");
+  }
+  let input: unknown = value;
+  if (typeof value === "string") {
+    try {
+      input = JSON.parse(value);
+    } catch (error) {
+      // JSON.parse messages quote the input, which may hold secrets: keep only the position.
+      const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
+      const where = position === undefined ? "" : ` (at character ${position})`;
+      throw new RelayConfigError(key, `is not valid JSON${where}`);
+    }
+  }
+  if (!Array.isArray(input)) {
+    throw new RelayConfigError(key, "must be a JSON array of endpoint configs");
+  }
+  const endpoints: RelayEndpoint[] = [];
+  const seen = new Map<string, number>();
+  input.forEach((item, index) => {
+    let endpoint: EndpointConfig;
+    try {
+      endpoint = parseEndpointConfig(item);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        const field =
+          error.key === "" ? "" : error.key.startsWith("[") ? error.key : `.${error.key}`;
+        throw new RelayConfigError(`${key}[${index}]${field}`, reasonOf(error));
+      }
+      throw error;
+    }
+    const relayEndpoint = checkRelayRules(endpoint, `${key}[${index}]`);
+    const first = seen.get(relayEndpoint.name);
+    if (first !== undefined) {
+      throw new RelayConfigError(
+        `${key}[${index}].name`,
+        `duplicates the name of ${key}[${first}]; endpoint names must be unique`,
+      );
+    }
+    seen.set(relayEndpoint.name, index);
+    endpoints.push(relayEndpoint);
+  });
+  return endpoints;
+}
+
+/** The reason of a core ConfigError, without the key (the relay prefixes its own). */
+function reasonOf(error: ConfigError): string {
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";
+  return `${error.reason}${more}`;
+}
+
+/** The largest `partitions` the relay accepts: admin reads and metrics fan out to each one. */
+const maxPartitions = 100;
+
+/** Relay-only rules on top of the core's: a queue needs a name and a destination. */
+function checkRelayRules(endpoint: EndpointConfig, key: string): RelayEndpoint {
+  if (typeof endpoint.name !== "string" || endpoint.name.trim() === "") {
+    throw new RelayConfigError(`${key}.name`, "is required: it names the endpoint's queue");
+  }
+  if (endpoint.url === undefined) {
+    throw new RelayConfigError(`${key}.url`, "is required: where should events be delivered?");
+  }
+  if (endpoint.partitions > maxPartitions) {
+    throw new RelayConfigError(`${key}.partitions`, `must be at most ${maxPartitions}`);
+  }
+  return endpoint as RelayEndpoint;
+}
+
+function parseAllowAnonymous(value: string | undefined): boolean {
+  const text = (value ?? "").trim().toLowerCase();
+  if (text === "" || text === "false" || text === "0") return false;
+  if (text === "true" || text === "1") return true;
+  throw new RelayConfigError("RELAY_ALLOW_ANONYMOUS", "must be true or false");
+}
+
+function parseMaxBodyBytes(value: string | undefined): number {
+  const text = (value ?? "").trim();
+  if (text === "") return defaultMaxBodyBytes;
+  const bytes = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new RelayConfigError("RELAY_MAX_BODY_BYTES", "must be a positive integer (bytes)");
+  }
+  return bytes;
+}
+
+function parseCorsOrigins(value: string | undefined): string[] {
+  return list(value).map((origin, index) => {
+    const key = `RELAY_CORS_ORIGINS[${index}]`;
+    if (origin === "*")
+      throw new RelayConfigError(key, "wildcards are not allowed; list exact origins");
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new RelayConfigError(key, "must be an origin such as https://ops.example.com");
+    }
+    if (parsed.origin !== origin) {
+      throw new RelayConfigError(
+        key,
+        "must be an origin (scheme://host[:port], no path or trailing slash) such as https://ops.example.com",
+      );
+    }
+    return origin;
+  });
+}
+
+function parseRelayConfig(env: Env): RelayConfig {
+  const adminToken = env.RELAY_ADMIN_TOKEN?.trim();
+  return {
+    endpoints: parseEndpoints(env.RELAY_ENDPOINTS as unknown),
+    ingestTokens: list(env.RELAY_INGEST_TOKENS),
+    ...(adminToken ? { adminToken } : {}),
+    allowAnonymous: parseAllowAnonymous(env.RELAY_ALLOW_ANONYMOUS),
+    maxBodyBytes: parseMaxBodyBytes(env.RELAY_MAX_BODY_BYTES),
+    corsOrigins: parseCorsOrigins(env.RELAY_CORS_ORIGINS),
+  };
+}
+
+const configKeys = [
+  "RELAY_ENDPOINTS",
+  "RELAY_INGEST_TOKENS",
+  "RELAY_ADMIN_TOKEN",
+  "RELAY_ALLOW_ANONYMOUS",
+  "RELAY_MAX_BODY_BYTES",
+  "RELAY_CORS_ORIGINS",
+] as const;
+
+let memo: { fingerprint: string; outcome: RelayConfig | RelayConfigError } | undefined;
+
+/**
+ * Validates the bindings into a {@link RelayConfig}. The result is memoized for as long as the
+ * binding values stay the same, so calling it on every request is cheap. Throws
+ * {@link RelayConfigError} naming the first bad key.
+ *
+ * @example
+ * ```ts
+ * import { loadRelayConfig } from "./env.ts";
+ * const { endpoints, maxBodyBytes } = loadRelayConfig(env);
+ * ```
+ */
+export function loadRelayConfig(env: Env): RelayConfig {
+  const fingerprint = JSON.stringify(configKeys.map((key) => env[key] ?? null));
+  if (memo?.fingerprint !== fingerprint) {
+    let outcome: RelayConfig | RelayConfigError;
+    try {
+      outcome = parseRelayConfig(env);
+    } catch (error) {
+      if (!(error instanceof RelayConfigError)) throw error;
+      outcome = error;
+    }
+    memo = { fingerprint, outcome };
+  }
+  if (memo.outcome instanceof RelayConfigError) throw memo.outcome;
+  return memo.outcome;
+}

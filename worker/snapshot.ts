@@ -1,0 +1,176 @@
+// One endpoint's state seen through all of its partitions: what the admin API and /metrics show.
+import type { Env, RelayEndpoint } from "./env.ts";
+import { queueName } from "./partition.ts";
+import { LATENCY_BUCKETS_MS, type QueueStatus } from "./queue.ts";
+
+/**
+ * The stub of the Durable Object holding one partition of an endpoint's queue.
+ *
+ * @example
+ * ```ts
+ * import { queueStub } from "./snapshot.ts";
+ * const status = await queueStub(env, "audit", 0).status();
+ * ```
+ */
+export function queueStub(env: Env, endpoint: string, partition: number) {
+  return env.ENDPOINT_QUEUE.get(env.ENDPOINT_QUEUE.idFromName(queueName(endpoint, partition)));
+}
+
+/**
+ * The partition numbers of an endpoint: `0 .. partitions-1`.
+ *
+ * @example
+ * ```ts
+ * import { partitionsOf } from "./snapshot.ts";
+ * partitionsOf({ partitions: 3 }); // [0, 1, 2]
+ * ```
+ */
+export function partitionsOf(endpoint: Pick<RelayEndpoint, "partitions">): number[] {
+  return Array.from({ length: endpoint.partitions }, (_, index) => index);
+}
+
+/**
+ * One partition's part of an {@link EndpointSnapshot}.
+ *
+ * @example
+ * ```ts
+ * import type { PartitionSnapshot } from "./snapshot.ts";
+ * const busiest = (parts: PartitionSnapshot[]) => parts.toSorted((a, b) => b.depth - a.depth)[0];
+ * ```
+ */
+export interface PartitionSnapshot {
+  partition: number;
+  paused: boolean;
+  depth: number;
+  deadLetters: number;
+  oldestPendingAgeMs: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+}
+
+/**
+ * An endpoint's queue state and counters, summed over its partitions.
+ *
+ * @example
+ * ```ts
+ * import type { EndpointSnapshot } from "./snapshot.ts";
+ * const backlog = (s: EndpointSnapshot) => `${s.name}: ${s.depth} pending, ${s.deadLetters} dead`;
+ * ```
+ */
+export interface EndpointSnapshot {
+  name: string;
+  state: "active" | "paused" | "disabled";
+  pauseReason: string | null;
+  depth: number;
+  oldestPendingAgeMs: number | null;
+  deadLetters: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+  metrics: {
+    pending: number;
+    events: number;
+    successes: number;
+    failures: number;
+    errors: number;
+    deadLettered: number;
+    statuses: Record<string, number>;
+  };
+  latency: { boundsMs: number[]; buckets: number[]; sum: number; count: number };
+  partitions: PartitionSnapshot[];
+}
+
+const maxOf = (values: (number | null)[]): number | null =>
+  values.reduce<number | null>(
+    (max, v) => (v === null ? max : max === null ? v : Math.max(max, v)),
+    null,
+  );
+const minOf = (values: (number | null)[]): number | null =>
+  values.reduce<number | null>(
+    (min, v) => (v === null ? min : min === null ? v : Math.min(min, v)),
+    null,
+  );
+
+/**
+ * Sums the statuses of an endpoint's partitions (in partition order) into one snapshot. The
+ * endpoint counts as paused when any partition is; last status and error come from the first
+ * partition that has one (each partition's own are in `partitions`).
+ *
+ * @example
+ * ```ts
+ * import { aggregateStatuses } from "./snapshot.ts";
+ * const snapshot = aggregateStatuses({ name: "audit", disabled: false }, [status0, status1]);
+ * ```
+ */
+export function aggregateStatuses(
+  endpoint: { name: string; disabled?: boolean },
+  statuses: readonly QueueStatus[],
+): EndpointSnapshot {
+  const statusCounts: Record<string, number> = {};
+  const buckets = LATENCY_BUCKETS_MS.map(() => 0);
+  let sum = 0;
+  let count = 0;
+  const metrics = { events: 0, successes: 0, failures: 0, errors: 0, deadLettered: 0 };
+  for (const status of statuses) {
+    metrics.events += status.metrics.events;
+    metrics.successes += status.metrics.successes;
+    metrics.failures += status.metrics.failures;
+    metrics.errors += status.metrics.errors;
+    metrics.deadLettered += status.metrics.deadLettered;
+    for (const [code, n] of Object.entries(status.metrics.statuses)) {
+      statusCounts[code] = (statusCounts[code] ?? 0) + n;
+    }
+    status.latency.buckets.forEach((n, index) => {
+      if (index < buckets.length) buckets[index] = (buckets[index] ?? 0) + n;
+    });
+    sum += status.latency.sum;
+    count += status.latency.count;
+  }
+  const depth = statuses.reduce((total, s) => total + s.depth, 0);
+  const paused = statuses.find((s) => s.paused);
+  const failing =
+    statuses.find((s) => s.lastError !== null) ?? statuses.find((s) => s.lastStatus !== null);
+  return {
+    name: endpoint.name,
+    state: endpoint.disabled ? "disabled" : paused ? "paused" : "active",
+    pauseReason: paused?.pauseReason ?? null,
+    depth,
+    oldestPendingAgeMs: maxOf(statuses.map((s) => s.oldestPendingAgeMs)),
+    deadLetters: statuses.reduce((total, s) => total + s.deadLetters, 0),
+    lastStatus: failing?.lastStatus ?? null,
+    lastError: failing?.lastError ?? null,
+    nextAttemptAt: minOf(statuses.map((s) => s.nextAttemptAt)),
+    metrics: { pending: depth, ...metrics, statuses: statusCounts },
+    latency: { boundsMs: [...LATENCY_BUCKETS_MS], buckets, sum, count },
+    partitions: statuses.map((s, index) => ({
+      partition: index,
+      paused: s.paused,
+      depth: s.depth,
+      deadLetters: s.deadLetters,
+      oldestPendingAgeMs: s.oldestPendingAgeMs,
+      lastStatus: s.lastStatus,
+      lastError: s.lastError,
+      nextAttemptAt: s.nextAttemptAt,
+    })),
+  };
+}
+
+/**
+ * Asks every partition of an endpoint for its status (in parallel) and aggregates the answers.
+ *
+ * @example
+ * ```ts
+ * import { snapshotOf } from "./snapshot.ts";
+ * const snapshot = await snapshotOf(env, config.endpoints[0]);
+ * ```
+ */
+export async function snapshotOf(
+  env: Env,
+  endpoint: Pick<RelayEndpoint, "name" | "disabled" | "partitions">,
+): Promise<EndpointSnapshot> {
+  const statuses = await Promise.all(
+    partitionsOf(endpoint).map((partition) => queueStub(env, endpoint.name, partition).status()),
+  );
+  return aggregateStatuses(endpoint, statuses);
+}
