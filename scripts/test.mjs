@@ -13,12 +13,15 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * Suites run after the built-in runners, each `{ name, command, args, env? }`. Counts come from
- * the last `N passed, N failed` line the suite prints; without one, from its exit code (one
- * passed or one failed).
+ * Suites run after the built-in runners, each `{ name, command, args, env?, timeoutMs? }`.
+ * Counts come from the last `N passed, N failed` line the suite prints, else from a
+ * `node --test` summary (`ℹ pass N` / `ℹ fail N`, or TAP `# pass N`), else from its exit code
+ * (one passed or one failed).
  */
 export const extraSuites = [
-  // { name: "e2e", command: "npm", args: ["run", "--silent", "test:e2e"] },
+  { name: "examples", command: "npm", args: ["run", "--silent", "test:examples"] },
+  { name: "browser-admin", command: "npm", args: ["run", "--silent", "test:browser-admin"] },
+  { name: "e2e", command: "npm", args: ["run", "--silent", "test:e2e"] },
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -90,10 +93,15 @@ async function runExtraSuite(suite, lib) {
     log: `${suite.name}.log`,
     timeoutMs: suite.timeoutMs ?? 900_000,
   });
-  const lines = [...lib.stripAnsi(result.output).matchAll(/^(\d+) passed, (\d+) failed$/gm)];
-  const last = lines.at(-1);
-  if (last) {
-    const counts = { passed: Number(last[1]), failed: Number(last[2]) };
+  const text = lib.stripAnsi(result.output);
+  const last = [...text.matchAll(/^(\d+) passed, (\d+) failed$/gm)].at(-1);
+  const nodeTest = (word) => [...text.matchAll(new RegExp(`^[ℹ#] ${word} (\\d+)$`, "gm"))].at(-1);
+  const counts = last
+    ? { passed: Number(last[1]), failed: Number(last[2]) }
+    : nodeTest("pass") && nodeTest("fail")
+      ? { passed: Number(nodeTest("pass")[1]), failed: Number(nodeTest("fail")[1]) }
+      : undefined;
+  if (counts) {
     const crashed =
       result.code !== 0 && counts.failed === 0
         ? `exit code ${result.code} with no failed test`

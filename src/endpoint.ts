@@ -8,7 +8,7 @@ import { EventQueue } from "./queue.ts";
 import { type DeadLetter, RetryingSink } from "./retrying.ts";
 import type { Event } from "./schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
-import { Breaker, type Clock, ExponentialBackoff, type RetryStrategy } from "./strategies.ts";
+import { Breaker, type Clock, ExponentialBackoff } from "./strategies.ts";
 
 /**
  * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).
@@ -62,12 +62,27 @@ export function partitionOf(repository: string, partitions: number): number {
   return hash % partitions;
 }
 
-function strategyFor(config: EndpointConfig, options: EndpointOptions): RetryStrategy<Event> {
+/**
+ * The retry strategy an endpoint configuration asks for (`config.strategy`, already normalised
+ * by {@link parseEndpointConfig}): a {@link Breaker} or an {@link ExponentialBackoff}, fresh.
+ * A durable queue rebuilding an endpoint after a restart calls `restore(state)` on it.
+ *
+ * @example
+ * ```ts
+ * import { parseEndpointConfig, strategyFor } from "registry-relay";
+ * const strategy = strategyFor(parseEndpointConfig({ threshold: 5, backoff: "2s" })); // Breaker(5, 2000)
+ * strategy.restore({ failures: 5, lastFailureAt: Date.now() - 500 });
+ * strategy.proceed([]); // ≈ 1500
+ * ```
+ */
+export function strategyFor<E = Event>(
+  config: Pick<EndpointConfig, "strategy">,
+  options: { now?: Clock; random?: () => number } = {},
+): Breaker<E> | ExponentialBackoff<E> {
   const chosen = config.strategy;
-  if (chosen.type === "exponential") {
-    return new ExponentialBackoff({ ...chosen, ...(options.random && { random: options.random }) });
-  }
-  return new Breaker(chosen.threshold, chosen.backoff, options.now ? { now: options.now } : {});
+  return chosen.type === "exponential"
+    ? new ExponentialBackoff<E>({ ...chosen, ...options })
+    : new Breaker<E>(chosen.threshold, chosen.backoff, options);
 }
 
 /** Splits each write by partition, keeping order within a partition. */

@@ -68,6 +68,66 @@ export class EnvelopeError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The envelope's known fields, in distribution 2.x's struct order. One table drives both the
+// validator (the rules of schema.ts) and the encoder (each wire line's key order).
+
+/** Field kinds; kinds from REQUIRED on must be present. */
+const STRING = 0;
+const COUNT = 1; // a non-negative safe integer
+const STRINGS = 2; // an array of strings
+const MAP = 3; // an object of strings (a Go map: sorted when written)
+const OBJECT = 4;
+const OBJECTS = 5; // an array of objects
+const REQUIRED = 6; // a string
+const NON_EMPTY = 7; // a string
+const TIMESTAMP = 8; // a string
+const REQUIRED_OBJECT = 9;
+
+/** `[key, kind (default STRING), the fields of a nested object]`. */
+type Field = readonly [key: string, kind?: number, fields?: Fields];
+type Fields = readonly Field[];
+
+const PLATFORM: Fields = [
+  ["architecture", REQUIRED],
+  ["os", REQUIRED],
+  ["os.version"],
+  ["os.features", STRINGS],
+  ["variant"],
+  ["features", STRINGS],
+];
+const DESCRIPTOR: Fields = [
+  ["mediaType"],
+  ["size", COUNT],
+  ["digest"],
+  ["urls", STRINGS],
+  ["annotations", MAP],
+  ["data"],
+  ["platform", OBJECT, PLATFORM],
+  ["artifactType"],
+];
+const EVENT: Fields = [
+  ["id", NON_EMPTY],
+  ["timestamp", TIMESTAMP],
+  ["action", NON_EMPTY],
+  [
+    "target",
+    REQUIRED_OBJECT,
+    [
+      ...DESCRIPTOR,
+      ["length", COUNT],
+      ["repository", NON_EMPTY],
+      ["fromRepository"],
+      ["url"],
+      ["tag"],
+      ["references", OBJECTS, DESCRIPTOR],
+    ],
+  ],
+  ["request", OBJECT, [["id"], ["addr"], ["host"], ["method"], ["useragent"]]],
+  ["actor", OBJECT, [["name"]]],
+  ["source", OBJECT, [["addr"], ["instanceID"]]],
+];
+
+// ---------------------------------------------------------------------------------------------
 // Body decoding
 
 const MAX_ISSUES = 50;
@@ -83,37 +143,27 @@ function bytesOf(body: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-/** Byte offset of the first malformed UTF-8 sequence (WHATWG decoder rules). */
+/** Byte offset where the first malformed UTF-8 sequence starts (WHATWG decoder rules). */
 function invalidUtf8At(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const lead = bytes[i] as number;
-    let need = 0;
-    let low = 0x80;
-    let high = 0xbf;
-    if (lead < 0x80) {
-      i++;
-      continue;
+  // The shortest prefix a streaming fatal decoder rejects ends at the first offending byte.
+  let bad = 0;
+  for (let high = bytes.length; bad < high; ) {
+    const mid = (bad + high) >> 1;
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid + 1), {
+        stream: true,
+      });
+      bad = mid + 1;
+    } catch {
+      high = mid;
     }
-    if (lead >= 0xc2 && lead <= 0xdf) need = 1;
-    else if (lead >= 0xe0 && lead <= 0xef) {
-      need = 2;
-      if (lead === 0xe0) low = 0xa0;
-      if (lead === 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      need = 3;
-      if (lead === 0xf0) low = 0x90;
-      if (lead === 0xf4) high = 0x8f;
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || next < low || next > high) return i;
-      low = 0x80;
-      high = 0xbf;
-    }
-    i += need + 1;
   }
-  return -1;
+  // When it interrupts a sequence (or the input ends inside one), the sequence is what is bad.
+  let lead = bad - 1;
+  while (bad - lead < 4 && ((bytes[lead] as number) & 0xc0) === 0x80) lead--;
+  const first = bytes[lead] as number;
+  const length = first >= 0xf0 ? 3 : first >= 0xe0 ? 2 : first >= 0xc0 ? 1 : 0;
+  return bad - lead <= length ? lead : bad;
 }
 
 /**
@@ -127,168 +177,122 @@ function textOf(bytes: Uint8Array): string | EnvelopeIssue {
     return utf8.decode(bytes);
   } catch {
     const at = invalidUtf8At(bytes);
-    const where = at >= 0 ? ` (malformed sequence at byte ${at})` : "";
-    return { path: "", message: `body is not valid UTF-8${where}` };
+    return { path: "", message: `body is not valid UTF-8 (malformed sequence at byte ${at})` };
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON syntax errors: engines word (and place) them differently, so locate them ourselves.
 
-const describeChar = (text: string, i: number): string =>
-  i >= text.length ? "end of input" : `character ${JSON.stringify(text[i])}`;
+const SPACE = /[ \t\n\r]*/y;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it stops at.
+const STRING_PREFIX = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*/y;
+const DIGITS = /\d+/y;
+const LITERAL = /true|false|null/y;
 
 /** Where and why `text` is not JSON (RFC 8259), or undefined if it is. Iterative: no recursion. */
 function findJsonSyntaxError(text: string): { at: number; reason: string } | undefined {
-  const n = text.length;
-  const stack: number[] = []; // 1 = object, 0 = array
+  const closers: string[] = []; // "}" or "]" for each open container
   let i = 0;
-  const ws = () => {
-    for (let c = text.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; ) {
-      c = text.charCodeAt(++i);
-    }
+  /** Moves past what `pattern` matches at `i`, if it does. */
+  const skip = (pattern: RegExp): boolean => {
+    pattern.lastIndex = i;
+    const matched = pattern.test(text);
+    if (matched) i = pattern.lastIndex;
+    return matched;
   };
+  const found = (): string =>
+    i < text.length ? `character ${JSON.stringify(text[i])}` : "end of input";
   const string = (): string | undefined => {
-    const start = i++;
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (i >= n) {
-        i = start;
-        return "unterminated string";
-      }
-      if (c === 34) {
-        i++;
-        return undefined;
-      }
-      if (c < 0x20) return "control character in string (must be escaped)";
-      if (c === 92) {
-        const e = text[i + 1];
-        if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-            return "\\u must be followed by 4 hex digits";
-          }
-          i += 6;
-        } else if (e === undefined) {
-          i = start;
-          return "unterminated string";
-        } else if ('"\\/bfnrt'.includes(e)) i += 2;
-        else {
-          return `invalid escape \\${e}`;
-        }
-      } else i++;
-    }
-  };
-  const digits = (): boolean => {
     const start = i;
-    while (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-    return i > start;
+    skip(STRING_PREFIX);
+    const c = text[i];
+    if (c === '"') {
+      i++;
+      return undefined;
+    }
+    if (c === "\\" && text[i + 1] === "u") return "\\u must be followed by 4 hex digits";
+    if (c === "\\" && i + 1 < text.length) return `invalid escape \\${text[i + 1]}`;
+    if (c !== undefined && c !== "\\") return "control character in string (must be escaped)";
+    i = start;
+    return "unterminated string";
   };
+  /** A member's key and colon; `first`: right after `{`. */
+  const key = (first: boolean): string | undefined => {
+    skip(SPACE);
+    if (text[i] !== '"') return `expected a string key${first ? " or '}'" : ""}, found ${found()}`;
+    const problem = string();
+    if (problem) return problem;
+    skip(SPACE);
+    if (text[i] !== ":") return `expected ':' after an object key, found ${found()}`;
+    i++;
+    return undefined;
+  };
+  const digits = (where: string): string | undefined =>
+    skip(DIGITS) ? undefined : `expected a digit${where}, found ${found()}`;
   for (;;) {
     // A value is expected at i.
-    ws();
+    skip(SPACE);
     const c = text[i];
     let problem: string | undefined;
     if (c === "{" || c === "[") {
       i++;
-      ws();
-      if (c === "{") {
-        if (text[i] === "}") i++;
-        else {
-          stack.push(1);
-          if (text[i] !== '"')
-            return {
-              at: i,
-              reason: `expected a string key or '}', found ${describeChar(text, i)}`,
-            };
-          problem = string();
-          if (problem) return { at: i, reason: problem };
-          ws();
-          if (text[i] !== ":")
-            return {
-              at: i,
-              reason: `expected ':' after an object key, found ${describeChar(text, i)}`,
-            };
-          i++;
-          continue;
-        }
-      } else if (text[i] === "]") i++;
+      skip(SPACE);
+      const close = c === "{" ? "}" : "]";
+      if (text[i] === close) i++;
       else {
-        stack.push(0);
-        continue;
+        closers.push(close);
+        if (c === "[") continue;
+        problem = key(true);
+        if (!problem) continue;
       }
-    } else if (c === '"') {
-      problem = string();
-    } else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
+    } else if (c === '"') problem = string();
+    else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
       if (c === "-") i++;
       if (text[i] === "0") i++;
-      else if (!digits()) problem = `expected a digit, found ${describeChar(text, i)}`;
+      else problem = digits("");
       if (!problem && text[i] === ".") {
         i++;
-        if (!digits()) problem = `expected a digit after '.', found ${describeChar(text, i)}`;
+        problem = digits(" after '.'");
       }
       if (!problem && (text[i] === "e" || text[i] === "E")) {
         i++;
         if (text[i] === "+" || text[i] === "-") i++;
-        if (!digits()) problem = `expected a digit in the exponent, found ${describeChar(text, i)}`;
+        problem = digits(" in the exponent");
       }
-    } else {
-      const word = c === "t" ? "true" : c === "f" ? "false" : c === "n" ? "null" : undefined;
-      if (word !== undefined && text.startsWith(word, i)) i += word.length;
-      else problem = `expected a JSON value, found ${describeChar(text, i)}`;
+    } else if (!skip(LITERAL)) problem = `expected a JSON value, found ${found()}`;
+    // After a value: close containers or move to the next member.
+    while (!problem) {
+      skip(SPACE);
+      const close = closers[closers.length - 1];
+      if (close === undefined) {
+        if (i < text.length) problem = `unexpected ${found()} after the JSON value`;
+        else return undefined;
+      } else if (text[i] === close) {
+        closers.pop();
+        i++;
+      } else if (text[i] !== ",") problem = `expected ',' or '${close}', found ${found()}`;
+      else {
+        i++;
+        if (close === "]") break;
+        problem = key(false);
+        if (!problem) break;
+      }
     }
     if (problem) return { at: i, reason: problem };
-    // After a value: close containers or move to the next member.
-    for (;;) {
-      ws();
-      const top = stack[stack.length - 1];
-      if (top === undefined) {
-        return i < n
-          ? { at: i, reason: `unexpected ${describeChar(text, i)} after the JSON value` }
-          : undefined;
-      }
-      const close = top === 1 ? "}" : "]";
-      if (text[i] === close) {
-        stack.pop();
-        i++;
-        continue;
-      }
-      if (text[i] !== ",") {
-        return { at: i, reason: `expected ',' or '${close}', found ${describeChar(text, i)}` };
-      }
-      i++;
-      if (top === 1) {
-        ws();
-        if (text[i] !== '"')
-          return { at: i, reason: `expected a string key, found ${describeChar(text, i)}` };
-        problem = string();
-        if (problem) return { at: i, reason: problem };
-        ws();
-        if (text[i] !== ":")
-          return {
-            at: i,
-            reason: `expected ':' after an object key, found ${describeChar(text, i)}`,
-          };
-        i++;
-      }
-      break;
-    }
   }
 }
 
 function jsonIssue(text: string, error: unknown): EnvelopeIssue {
   if (text.trim() === "") return { path: "", message: "body is empty" };
   const found = findJsonSyntaxError(text);
-  if (found === undefined) {
-    return { path: "", message: `body is not valid JSON: ${(error as Error)?.message ?? error}` };
+  let reason = `${(error as Error)?.message ?? error}`;
+  if (found !== undefined) {
+    const lines = text.slice(0, found.at).split("\n");
+    const column = (lines[lines.length - 1] as string).length + 1;
+    reason = `${found.reason} (line ${lines.length}, column ${column}, position ${found.at})`;
   }
-  let line = 1;
-  let lineStart = 0;
-  for (let k = text.indexOf("\n"); k !== -1 && k < found.at; k = text.indexOf("\n", k + 1)) {
-    line++;
-    lineStart = k + 1;
-  }
-  const where = `line ${line}, column ${found.at - lineStart + 1}, position ${found.at}`;
-  return { path: "", message: `body is not valid JSON: ${found.reason} (${where})` };
+  return { path: "", message: `body is not valid JSON: ${reason}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,168 +307,100 @@ const isObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-const child = (base: string, key: string): string =>
-  IDENTIFIER.test(key) ? (base ? `${base}.${key}` : key) : `${base}[${JSON.stringify(key)}]`;
+/** `key` (a property or an array index) inside `base`, for keys known to be identifiers. */
+const join = (base: string, key: string | number): string =>
+  typeof key === "number" ? `${base}[${key}]` : `${base}.${key}`;
+/** The path of `key` (a property or an array index) inside `base`. */
+const child = (base: string, key: string | number): string =>
+  typeof key === "string" && !IDENTIFIER.test(key)
+    ? `${base}[${JSON.stringify(key)}]`
+    : base
+      ? join(base, key)
+      : `${key}`;
 
-/** `required`: 0 optional, 1 required, 2 required and non-empty. */
-type Need = 0 | 1 | 2;
+function add(issues: EnvelopeIssue[], path: string, message: string): void {
+  if (issues.length < MAX_ISSUES) issues.push({ path, message });
+}
 
-// Values are read with named property loads at the call sites (fast, monomorphic) and paths are
-// only built when there is something to report.
-class Checker {
-  readonly issues: EnvelopeIssue[] = [];
-
-  add(path: string, message: string): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ path, message });
+// Paths are only built when there is something to report.
+function checkFields(object: JsonObject, fields: Fields, path: string, issues: EnvelopeIssue[]) {
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f] as Field;
+    const key = field[0];
+    const kind = field[1] ?? STRING;
+    const value = object[key];
+    // Most fields are present strings: settle those without a call.
+    if (typeof value === "string" && (kind === STRING || kind === REQUIRED)) continue;
+    if (value !== undefined) checkValue(value, kind, field[2], path, key, issues);
+    else if (kind >= REQUIRED) add(issues, child(path, key), "is required");
   }
+}
 
-  /** Reports `value` unless it is an object; true if it is one. */
-  object(value: unknown, base: string, key: string, need: Need): value is JsonObject {
-    if (isObject(value)) return true;
-    if (value !== undefined) this.add(child(base, key), `must be an object, got ${kindOf(value)}`);
-    else if (need) this.add(child(base, key), "is required");
-    return false;
-  }
-
-  string(value: unknown, base: string, key: string, need: Need = 0): void {
-    if (typeof value === "string") {
-      if (need === 2 && value === "") this.add(child(base, key), "must not be empty");
-    } else if (value !== undefined) {
-      this.add(child(base, key), `must be a string, got ${kindOf(value)}`);
-    } else if (need) this.add(child(base, key), "is required");
-  }
-
-  count(value: unknown, base: string, key: string): void {
-    if (value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0)) return;
-    const path = child(base, key);
-    if (typeof value !== "number") this.add(path, `must be a number, got ${kindOf(value)}`);
-    else if (!Number.isSafeInteger(value))
-      this.add(path, `must be an integer below 2^53, got ${value}`);
-    else this.add(path, `must not be negative, got ${value}`);
-  }
-
-  strings(value: unknown, base: string, key: string): void {
-    if (value === undefined) return;
-    const path = child(base, key);
-    if (!Array.isArray(value)) {
-      this.add(path, `must be an array of strings, got ${kindOf(value)}`);
+/**
+ * Checks `value`, found at `key` of `base` (array items included: `undefined` is wrong there).
+ * Paths are built only to report or to descend; keys of the table that have nested fields are
+ * identifiers below the root, so a plain `join` is their path.
+ */
+function checkValue(
+  value: unknown,
+  kind: number,
+  fields: Fields | undefined,
+  base: string,
+  key: string | number,
+  issues: EnvelopeIssue[],
+): void {
+  let wanted: string | undefined;
+  let problem: string | undefined;
+  if (kind === COUNT) {
+    if (Number.isSafeInteger(value) && (value as number) >= 0) return;
+    if (typeof value !== "number") wanted = "a number";
+    else if (Number.isSafeInteger(value)) problem = `must not be negative, got ${value}`;
+    else problem = `must be an integer below 2^53, got ${value}`;
+  } else if (kind === STRINGS || kind === OBJECTS) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (kind === OBJECTS) checkValue(item, OBJECT, fields, join(base, key), i, issues);
+        else if (typeof item !== "string")
+          checkValue(item, STRING, fields, child(base, key), i, issues);
+      }
       return;
     }
-    for (let i = 0; i < value.length; i++) {
-      if (typeof value[i] !== "string")
-        this.add(`${path}[${i}]`, `must be a string, got ${kindOf(value[i])}`);
-    }
-  }
-
-  platform(platform: JsonObject, path: string): void {
-    this.string(platform.architecture, path, "architecture", 1);
-    this.string(platform.os, path, "os", 1);
-    this.string(platform["os.version"], path, "os.version");
-    this.strings(platform["os.features"], path, "os.features");
-    this.string(platform.variant, path, "variant");
-    this.strings(platform.features, path, "features");
-  }
-
-  descriptor(d: JsonObject, path: string): void {
-    this.string(d.mediaType, path, "mediaType");
-    this.count(d.size, path, "size");
-    this.string(d.digest, path, "digest");
-    this.strings(d.urls, path, "urls");
-    const annotations = d.annotations;
-    if (annotations !== undefined && this.object(annotations, path, "annotations", 0)) {
-      for (const name in annotations) {
-        const value = annotations[name];
-        if (typeof value !== "string") {
-          this.add(
-            child(child(path, "annotations"), name),
-            `must be a string, got ${kindOf(value)}`,
-          );
+    // Only `target.references` is an array of objects here (the root has its own messages).
+    wanted = kind === STRINGS ? "an array of strings" : "an array of descriptors";
+  } else if (kind === MAP || kind === OBJECT || kind === REQUIRED_OBJECT) {
+    if (isObject(value)) {
+      if (fields) checkFields(value, fields, join(base, key), issues);
+      else {
+        for (const name in value) {
+          const item = value[name];
+          if (typeof item !== "string")
+            checkValue(item, STRING, fields, child(base, key), name, issues);
         }
       }
-    }
-    this.string(d.data, path, "data");
-    const platform = d.platform;
-    if (platform !== undefined && this.object(platform, path, "platform", 0)) {
-      this.platform(platform, child(path, "platform"));
-    }
-    this.string(d.artifactType, path, "artifactType");
-  }
-
-  target(t: JsonObject, path: string): void {
-    this.descriptor(t, path);
-    this.count(t.length, path, "length");
-    this.string(t.repository, path, "repository", 2);
-    this.string(t.fromRepository, path, "fromRepository");
-    this.string(t.url, path, "url");
-    this.string(t.tag, path, "tag");
-    const references = t.references;
-    if (references === undefined) return;
-    const at = `${path}.references`;
-    if (!Array.isArray(references)) {
-      this.add(at, `must be an array of descriptors, got ${kindOf(references)}`);
       return;
     }
-    for (let i = 0; i < references.length; i++) {
-      const reference = references[i];
-      if (isObject(reference)) this.descriptor(reference, `${at}[${i}]`);
-      else this.add(`${at}[${i}]`, `must be an object, got ${kindOf(reference)}`);
-    }
+    wanted = "an object";
+  } else if (typeof value !== "string") wanted = "a string";
+  else if (kind === NON_EMPTY && value === "") problem = "must not be empty";
+  else if (kind === TIMESTAMP && !isTimestamp(value)) {
+    const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    problem = `must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got ${shown}`;
   }
+  if (wanted) problem = `must be ${wanted}, got ${kindOf(value)}`;
+  if (problem) add(issues, child(base, key), problem);
+}
 
-  event(e: JsonObject, path: string): void {
-    this.string(e.id, path, "id", 2);
-    const timestamp = e.timestamp;
-    if (typeof timestamp !== "string") this.string(timestamp, path, "timestamp", 1);
-    else if (!isTimestamp(timestamp)) {
-      const shown = timestamp.length > 40 ? `${timestamp.slice(0, 40)}…` : timestamp;
-      this.add(
-        `${path}.timestamp`,
-        `must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got ${JSON.stringify(shown)}`,
-      );
-    }
-    this.string(e.action, path, "action", 2);
-    const target = e.target;
-    if (this.object(target, path, "target", 1)) this.target(target, `${path}.target`);
-    const request = e.request;
-    if (request !== undefined && this.object(request, path, "request", 0)) {
-      const at = `${path}.request`;
-      this.string(request.id, at, "id");
-      this.string(request.addr, at, "addr");
-      this.string(request.host, at, "host");
-      this.string(request.method, at, "method");
-      this.string(request.useragent, at, "useragent");
-    }
-    const actor = e.actor;
-    if (actor !== undefined && this.object(actor, path, "actor", 0)) {
-      this.string(actor.name, `${path}.actor`, "name");
-    }
-    const source = e.source;
-    if (source !== undefined && this.object(source, path, "source", 0)) {
-      this.string(source.addr, `${path}.source`, "addr");
-      this.string(source.instanceID, `${path}.source`, "instanceID");
-    }
-  }
-
-  envelope(value: unknown): void {
-    if (!isObject(value)) {
-      this.add("", `must be a JSON object with an "events" array, got ${kindOf(value)}`);
-      return;
-    }
-    const events = value.events;
-    if (!Array.isArray(events)) {
-      this.add(
-        "events",
-        events === undefined
-          ? "is required (an array of events)"
-          : `must be an array, got ${kindOf(events)}`,
-      );
-      return;
-    }
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i];
-      if (isObject(event)) this.event(event, `events[${i}]`);
-      else this.add(`events[${i}]`, `must be an object, got ${kindOf(event)}`);
-    }
+function checkEnvelope(value: unknown, issues: EnvelopeIssue[]): void {
+  const events = isObject(value) ? value.events : undefined;
+  if (!isObject(value)) {
+    add(issues, "", `must be a JSON object with an "events" array, got ${kindOf(value)}`);
+  } else if (!Array.isArray(events)) {
+    const problem = events === undefined ? "is required (an array of events)" : "";
+    add(issues, "events", problem || `must be an array, got ${kindOf(events)}`);
+  } else {
+    for (let i = 0; i < events.length; i++)
+      checkValue(events[i], OBJECT, EVENT, "events", i, issues);
   }
 }
 
@@ -504,10 +440,10 @@ export function safeParseEnvelope(body: unknown): SafeParseEnvelopeResult {
         return { success: false, issues: [jsonIssue(text, error)] };
       }
     }
-    const checker = new Checker();
-    checker.envelope(value);
-    if (checker.issues.length === 0) return { success: true, envelope: value as Envelope };
-    return { success: false, issues: checker.issues };
+    const issues: EnvelopeIssue[] = [];
+    checkEnvelope(value, issues);
+    if (issues.length === 0) return { success: true, envelope: value as Envelope };
+    return { success: false, issues };
   } catch (error) {
     // Only exotic inputs get here (a getter or proxy that throws): still an answer, not a throw.
     return {
@@ -554,45 +490,28 @@ export interface EncodeEnvelopeOptions {
 /** Characters Go escapes: `"`, `\\`, controls, `<`, `>`, `&`, U+2028/9; and lone surrogates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+/** Where `JSON.stringify` differs from Go: `\b`, `\f`, lone surrogates, raw `<>&` and U+2028/9. */
+const UNLIKE_GO = /\\(?:ud[89a-f]..|.)|[<>&\u2028\u2029]/g;
 
-function quote(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? escapeFrom(value, 0) : `"${value}"`;
+function goEscape(match: string): string {
+  // Go ≤ 1.21 (distribution 2.x) writes \b and \f as \u0008 and \u000c; invalid UTF-16 as U+FFFD.
+  if (match.length > 2) return "\\ufffd";
+  const code =
+    match === "\\b" ? 8 : match === "\\f" ? 12 : match.length === 1 ? match.charCodeAt(0) : 0;
+  return code ? `\\u${code.toString(16).padStart(4, "0")}` : match;
 }
 
-function escapeFrom(value: string, start: number): string {
-  let out = '"';
-  let from = 0;
-  for (let i = start; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    let escaped: string;
-    if (c === 34) escaped = '\\"';
-    else if (c === 92) escaped = "\\\\";
-    else if (c === 10) escaped = "\\n";
-    else if (c === 13) escaped = "\\r";
-    else if (c === 9) escaped = "\\t";
-    // Go ≤ 1.21 (distribution 2.x) writes \b and \f as \u0008 and \u000c too.
-    else if (c < 0x20 || c === 60 || c === 62 || c === 38 || c === 0x2028 || c === 0x2029) {
-      escaped = `\\u${c.toString(16).padStart(4, "0")}`;
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      const next = value.charCodeAt(i + 1);
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        i++; // a valid pair is written as is
-        continue;
-      }
-      escaped = "\\ufffd"; // Go replaces invalid UTF-8 with U+FFFD, written escaped
-    } else continue;
-    out += value.slice(from, i) + escaped;
-    from = i + 1;
-  }
-  return `${out + value.slice(from)}"`;
+function quote(value: string): string {
+  return NEEDS_ESCAPE.test(value)
+    ? JSON.stringify(value).replace(UNLIKE_GO, goEscape)
+    : `"${value}"`;
 }
 
 class EncodeFailure extends Error {}
 
-const INDENT = "   ";
 const indents: string[] = ["\n"];
 const newline = (depth: number): string => {
-  for (let d = indents.length; d <= depth; d++) indents.push(indents[d - 1] + INDENT);
+  for (let d = indents.length; d <= depth; d++) indents.push(`${indents[d - 1]}   `);
   return indents[depth] as string;
 };
 
@@ -603,28 +522,24 @@ type Writer = (value: unknown, depth: number) => string;
 interface Shape {
   keys: readonly string[];
   quoted: readonly string[];
-  known: Record<string, true>;
+  known: ReadonlySet<string>;
   /** How to write the value of `keys[k]` (undefined: any JSON value). */
-  writerAt: (Writer | undefined)[];
+  writers: readonly (Writer | undefined)[];
   /** The Go zero value written when `keys[k]` is absent, for v3's always-present keys. */
-  zeroAt: (string | undefined)[];
+  zeros: readonly (string | undefined)[];
 }
 
-function shape(
-  keys: readonly string[],
-  writers: Record<string, Writer> = {},
-  always?: Record<string, string>,
-): Shape {
-  const known: Record<string, true> = Object.create(null);
-  for (const key of keys) known[key] = true;
-  return {
-    keys,
-    quoted: keys.map((key) => `${quote(key)}: `),
-    known,
-    writerAt: keys.map((key) => writers[key]),
-    zeroAt: keys.map((key) => always?.[key]),
-  };
-}
+const shape = (
+  keys: string[],
+  writers: (Writer | undefined)[] = [],
+  zeros: (string | undefined)[] = [],
+): Shape => ({
+  keys,
+  quoted: keys.map((key) => `${quote(key)}: `),
+  known: new Set(keys),
+  writers,
+  zeros,
+});
 
 function numberText(value: number): string {
   if (!Number.isFinite(value)) throw new EncodeFailure(`${value} is not a JSON number`);
@@ -649,7 +564,7 @@ function writeAny(value: unknown, depth: number): string {
       if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
         return writeAny((value as { toJSON(): unknown }).toJSON(), depth);
       }
-      return writeObject(value as JsonObject, depth, undefined);
+      return writeObject(value as JsonObject, depth);
     default:
       throw new EncodeFailure(`a ${typeof value} cannot be written as JSON`);
   }
@@ -666,33 +581,22 @@ function writeArray(items: readonly unknown[], depth: number, item: Writer): str
   return `${out}${newline(depth)}]`;
 }
 
-function writeObject(object: JsonObject, depth: number, known: Shape | undefined): string {
+function writeObject(object: JsonObject, depth: number, known?: Shape): string {
   const inner = newline(depth + 1);
   let out = "{";
   let separator = "";
   if (known !== undefined) {
-    const { keys, quoted, writerAt, zeroAt } = known;
+    const { keys, quoted, writers, zeros } = known;
     for (let k = 0; k < keys.length; k++) {
       const value = object[keys[k] as string];
-      if (value === undefined) {
-        const zero = zeroAt[k];
-        if (zero !== undefined) {
-          out += separator + inner + quoted[k] + zero;
-          separator = ",";
-        }
-        continue;
-      }
-      const writer = writerAt[k];
-      out +=
-        separator +
-        inner +
-        quoted[k] +
-        (writer === undefined ? writeAny(value, depth + 1) : writer(value, depth + 1));
+      const text = value === undefined ? zeros[k] : (writers[k] ?? writeAny)(value, depth + 1);
+      if (text === undefined) continue;
+      out += separator + inner + quoted[k] + text;
       separator = ",";
     }
   }
   for (const key in object) {
-    if (known?.known[key] === true || !Object.hasOwn(object, key)) continue;
+    if (known?.known.has(key) || !Object.hasOwn(object, key)) continue;
     const value = object[key];
     if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
     out += `${separator}${inner}${quote(key)}: ${writeAny(value, depth + 1)}`;
@@ -700,11 +604,6 @@ function writeObject(object: JsonObject, depth: number, known: Shape | undefined
   }
   return separator === "" ? "{}" : `${out}${newline(depth)}}`;
 }
-
-const writeShaped =
-  (known: Shape): Writer =>
-  (value, depth) =>
-    isObject(value) ? writeObject(value, depth, known) : writeAny(value, depth);
 
 /** UTF-8 byte order (Go sorts map keys by bytes); plain `<` compares UTF-16 units. */
 function compareKeys(a: string, b: string): number {
@@ -722,54 +621,36 @@ function compareKeys(a: string, b: string): number {
 }
 
 /** Go `map[string]string`: keys sorted. */
-const writeMap: Writer = (value, depth) => {
-  if (!isObject(value)) return writeAny(value, depth);
-  const keys = Object.keys(value).sort(compareKeys);
-  return writeObject(value, depth, shape(keys));
-};
+const writeMap: Writer = (value, depth) =>
+  isObject(value)
+    ? writeObject(value, depth, shape(Object.keys(value).sort(compareKeys)))
+    : writeAny(value, depth);
 
-const platform = shape(["architecture", "os", "os.version", "os.features", "variant", "features"]);
-const writePlatform = writeShaped(platform);
+/** v3's OCI descriptor writes `mediaType, digest, size` first, always. */
+const leading = (key: string): number => ["mediaType", "digest", "size"].indexOf(key) >>> 0;
 
-interface Line {
-  envelope: Writer;
-}
-
-function line(v2: boolean): Line {
-  const descriptorKeys = v2
-    ? ["mediaType", "digest", "size", "urls", "annotations", "data", "platform", "artifactType"]
-    : ["mediaType", "size", "digest", "urls", "annotations", "platform"];
-  const always = v2 ? { mediaType: '""', digest: '""', size: "0" } : undefined;
-  const descriptorWriters: Record<string, Writer> = {
-    annotations: writeMap,
-    platform: writePlatform,
-  };
-  const descriptor = writeShaped(shape(descriptorKeys, descriptorWriters, always));
-  const target = shape(
-    [...descriptorKeys, "length", "repository", "fromRepository", "url", "tag", "references"],
-    {
-      ...descriptorWriters,
-      references: (value, depth) =>
-        Array.isArray(value) ? writeArray(value, depth, descriptor) : writeAny(value, depth),
-    },
-    always,
+/** The writer of an object with these fields on one wire line. */
+function shaped(fields: Fields, v2: boolean): Writer {
+  const line = v2
+    ? [...fields].sort((a, b) => leading(a[0]) - leading(b[0]))
+    : fields.filter(([key]) => key !== "data" && key !== "artifactType"); // 2.x has neither
+  const known = shape(
+    line.map(([key]) => key),
+    line.map(([, kind, inner]) => {
+      if (kind === MAP) return writeMap;
+      if (inner === undefined) return undefined;
+      const write = shaped(inner, v2);
+      if (kind !== OBJECTS) return write;
+      return (value, depth) =>
+        Array.isArray(value) ? writeArray(value, depth, write) : writeAny(value, depth);
+    }),
+    line.map(([key]) => (v2 && leading(key) < 3 ? (key === "size" ? "0" : '""') : undefined)),
   );
-  const event = shape(["id", "timestamp", "action", "target", "request", "actor", "source"], {
-    target: writeShaped(target),
-    request: writeShaped(shape(["id", "addr", "host", "method", "useragent"])),
-    actor: writeShaped(shape(["name"])),
-    source: writeShaped(shape(["addr", "instanceID"])),
-  });
-  const writeEvent = writeShaped(event);
-  const envelope = shape(["events"], {
-    events: (value, depth) =>
-      Array.isArray(value) ? writeArray(value, depth, writeEvent) : writeAny(value, depth),
-  });
-  return { envelope: writeShaped(envelope) };
+  return (value, depth) =>
+    isObject(value) ? writeObject(value, depth, known) : writeAny(value, depth);
 }
 
-let v1Line: Line | undefined;
-let v2Line: Line | undefined;
+const lines: Writer[] = [];
 
 /** The path of the first value that cannot be written, for the error message. */
 function locate(value: unknown, path: string, depth: number): string | undefined {
@@ -780,7 +661,7 @@ function locate(value: unknown, path: string, depth: number): string | undefined
   if (depth > 1000) return path;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = locate(value[i], `${path}[${i}]`, depth + 1);
+      const found = locate(value[i], child(path, i), depth + 1);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -821,16 +702,11 @@ function locate(value: unknown, path: string, depth: number): string | undefined
  * ```
  */
 export function encodeEnvelope(envelope: Envelope, options: EncodeEnvelopeOptions = {}): string {
-  let chosen: Line;
-  if (options.mediaType === EventsMediaTypeV2) {
-    v2Line ??= line(true);
-    chosen = v2Line;
-  } else {
-    v1Line ??= line(false);
-    chosen = v1Line;
-  }
+  const v2 = options.mediaType === EventsMediaTypeV2;
+  lines[+v2] ??= shaped([["events", OBJECTS, EVENT]], v2);
+  const write = lines[+v2] as Writer;
   try {
-    return chosen.envelope(envelope, 0);
+    return write(envelope, 0);
   } catch (error) {
     if (!(error instanceof EncodeFailure)) throw error;
     const at = locate(envelope, "", 0);

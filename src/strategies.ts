@@ -1,5 +1,6 @@
 // Retry strategies for RetryingSink, ported from go-events (`Breaker`, `ExponentialBackoff`).
-// Both keep state across writes (a success on any write resets it), as upstream does.
+// Both keep state across writes (a success on any write resets it), as upstream does, and can
+// hand that state out and take it back (`snapshot`, `restore`) for queues that outlive a process.
 import type { Event } from "./schema.ts";
 
 /**
@@ -38,6 +39,22 @@ export interface RetryStrategy<E = Event> {
  */
 export type Clock = () => number;
 
+/**
+ * The whole state of a {@link Breaker} or {@link ExponentialBackoff}: consecutive failed attempts
+ * and when the last one failed (ms since the epoch; 0 when none). Persist `snapshot()` after each
+ * attempt and `restore()` it after a restart to keep the same timing.
+ *
+ * @example
+ * ```ts
+ * import type { StrategyState } from "registry-relay";
+ * const fresh: StrategyState = { failures: 0, lastFailureAt: 0 };
+ * ```
+ */
+export interface StrategyState {
+  failures: number;
+  lastFailureAt: number;
+}
+
 function nonNegative(value: number, what: string): number {
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`${what} must be a finite number >= 0, got ${value}`);
@@ -45,45 +62,77 @@ function nonNegative(value: number, what: string): number {
   return value;
 }
 
+/** Base of both strategies: the failure streak, its last time, and how to save and load them. */
+abstract class Streak<E> implements RetryStrategy<E> {
+  protected failures = 0;
+  protected lastFailureAt = 0;
+  protected readonly now: Clock;
+
+  constructor(now: Clock = Date.now) {
+    this.now = now;
+  }
+
+  abstract proceed(events: E[]): number;
+
+  failure(_events: E[], _error: unknown): boolean {
+    this.failures++;
+    this.lastFailureAt = this.now();
+    return false;
+  }
+
+  success(_events: E[]): void {
+    this.failures = this.lastFailureAt = 0;
+  }
+
+  /** A copy of the state, to persist. */
+  snapshot(): StrategyState {
+    return { failures: this.failures, lastFailureAt: this.lastFailureAt };
+  }
+
+  /**
+   * Takes back a state from {@link snapshot} (say after a restart): later `proceed` calls answer
+   * as if those failures had happened in this object.
+   *
+   * @throws RangeError unless `failures` is an integer >= 0 and `lastFailureAt` a time >= 0.
+   */
+  restore(state: StrategyState): void {
+    const { failures, lastFailureAt } = state;
+    if (!Number.isInteger(failures) || failures < 0) {
+      throw new RangeError(`restore: failures must be an integer >= 0, got ${failures}`);
+    }
+    this.lastFailureAt = nonNegative(lastFailureAt, "restore: lastFailureAt");
+    this.failures = failures;
+  }
+}
+
 /**
  * Distribution's circuit breaker: after `threshold` consecutive failures, attempts are spaced
  * `backoffMs` after the last failure. The first `threshold` attempts of a failure streak go back
  * to back; it never asks to drop. `new Breaker(10, 1000)` is distribution's default.
+ * `snapshot()` and `restore(state)` save and load its {@link StrategyState}.
  *
  * @example
  * ```ts
  * import { Breaker, RetryingSink } from "registry-relay";
  * const retrying = new RetryingSink(http, new Breaker(10, 1000));
+ * const restored = new Breaker(10, 1000);
+ * restored.restore({ failures: 12, lastFailureAt: Date.now() - 400 }); // proceed() ≈ 600
  * ```
  */
-export class Breaker<E = Event> implements RetryStrategy<E> {
+export class Breaker<E = Event> extends Streak<E> {
   readonly threshold: number;
   readonly backoffMs: number;
-  private recent = 0;
-  private last = 0;
-  private readonly now: Clock;
 
   constructor(threshold: number, backoffMs: number, options: { now?: Clock } = {}) {
+    super(options.now);
     this.threshold = nonNegative(threshold, "Breaker threshold");
     this.backoffMs = nonNegative(backoffMs, "Breaker backoffMs");
-    this.now = options.now ?? Date.now;
   }
 
   proceed(_events: E[]): number {
-    if (this.recent < this.threshold) return 0;
+    if (this.failures < this.threshold) return 0;
     // Upstream returns last + backoff − now and the sink only waits when it is positive.
-    return Math.max(0, this.last + this.backoffMs - this.now());
-  }
-
-  failure(_events: E[], _error: unknown): boolean {
-    this.recent++;
-    this.last = this.now();
-    return false;
-  }
-
-  success(_events: E[]): void {
-    this.recent = 0;
-    this.last = 0;
+    return Math.max(0, this.lastFailureAt + this.backoffMs - this.now());
   }
 }
 
@@ -103,15 +152,15 @@ export interface ExponentialBackoffConfig {
   max?: number;
   /** Uniform random source in [0, 1) (injectable for deterministic tests). */
   random?: () => number;
+  /** Clock for `lastFailureAt` in {@link ExponentialBackoff.snapshot} (default `Date.now`). */
+  now?: Clock;
 }
-
-const defaultFactor = 1000;
-const defaultMax = 20_000;
 
 /**
  * go-events' exponential backoff with full jitter: with `n` consecutive failures the delay is
  * uniform in [0, base + factor·2^(n−1)), that bound capped at `max`; 0 without failures. It never
- * asks to drop; a success resets the count.
+ * asks to drop; a success resets the count. `snapshot()` and `restore(state)` save and load its
+ * {@link StrategyState} (only `failures` affects the delay).
  *
  * @example
  * ```ts
@@ -119,37 +168,26 @@ const defaultMax = 20_000;
  * const retrying = new RetryingSink(http, new ExponentialBackoff({ base: 1000, factor: 1000, max: 20_000 }));
  * ```
  */
-export class ExponentialBackoff<E = Event> implements RetryStrategy<E> {
+export class ExponentialBackoff<E = Event> extends Streak<E> {
   readonly base: number;
   readonly factor: number;
   readonly max: number;
-  private failures = 0;
   private readonly random: () => number;
 
   constructor(config: ExponentialBackoffConfig = {}) {
+    super(config.now);
     this.base = nonNegative(config.base ?? 0, "ExponentialBackoff base");
-    this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || defaultFactor;
-    this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || defaultMax;
+    this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || 1000;
+    this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || 20_000;
     this.random = config.random ?? Math.random;
   }
 
   /** The exclusive upper bound of the delay after `failures` consecutive failures. */
   bound(failures: number): number {
-    if (failures <= 0) return 0;
-    const grown = this.base + this.factor * 2 ** (failures - 1);
-    return Math.min(grown, this.max);
+    return failures > 0 ? Math.min(this.base + this.factor * 2 ** (failures - 1), this.max) : 0;
   }
 
   proceed(_events: E[]): number {
     return this.random() * this.bound(this.failures);
-  }
-
-  failure(_events: E[], _error: unknown): boolean {
-    this.failures++;
-    return false;
-  }
-
-  success(_events: E[]): void {
-    this.failures = 0;
   }
 }

@@ -17,6 +17,7 @@ const alias = { "registry-relay": join(repoRoot, "src/index.ts") };
 
 async function bundle(entry, { platform, sourcemap }) {
   const result = await esbuild.build({
+    metafile: true,
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -31,7 +32,13 @@ async function bundle(entry, { platform, sourcemap }) {
     logLevel: "warning",
   });
   const js = result.outputFiles.find((file) => file.path.endsWith(".js"));
-  return { files: result.outputFiles, js: js.contents };
+  const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint);
+  // Minified bytes that come from the core's modules (src/), for "how much of the core is used".
+  const coreBytes = Object.entries(output?.inputs ?? {})
+    .filter(([path]) => /^(\.\.\/)*src\//.test(path.replaceAll("\\", "/")))
+    .reduce((total, [, input]) => total + input.bytesInOutput, 0);
+  const valibot = Object.keys(output?.inputs ?? {}).some((path) => path.includes("valibot"));
+  return { files: result.outputFiles, js: js.contents, coreBytes, valibot };
 }
 
 function measure(code) {
@@ -41,7 +48,8 @@ function measure(code) {
 /**
  * Builds the console into `outdir` and returns the sizes of its JS and of the core.
  * @param {{ outdir?: string }} [options]
- * @returns {Promise<{ outdir: string, console: { minified: number, gzip: number },
+ * @returns {Promise<{ outdir: string, console: { minified: number, gzip: number, coreBytes: number,
+ *   valibot: boolean },
  *   core: { minified: number, gzip: number } }>}
  */
 export async function buildConsole({ outdir = distDir } = {}) {
@@ -62,7 +70,11 @@ export async function buildConsole({ outdir = distDir } = {}) {
   }
   await copyFile(join(consoleDir, "index.html"), join(outdir, "index.html"));
   await copyFile(join(consoleDir, "styles.css"), join(outdir, "styles.css"));
-  return { outdir, console: measure(app.js), core: measure(core.js) };
+  return {
+    outdir,
+    console: { ...measure(app.js), coreBytes: app.coreBytes, valibot: app.valibot },
+    core: measure(core.js),
+  };
 }
 
 /** One line per measured bundle, e.g. for build output and test logs. */
@@ -73,6 +85,8 @@ export function formatSizes(result) {
   return [
     line("admin console JS (app.js)", result.console),
     line("core (src/index.ts, all exports)", result.core),
+    `(the console bundles ${kb(result.console.coreBytes)} of minified core code; ` +
+      `valibot ${result.console.valibot ? "included" : "not included"})`,
   ].join("\n");
 }
 

@@ -91,7 +91,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   console.log(`\nadmin console: ${served.url}/`);
   console.log(
     `the relay must allow this origin: RELAY_CORS_ORIGINS=${served.url} ` +
-      `(e.g. npm start -- or wrangler dev --var RELAY_CORS_ORIGINS:${served.url})`,
+      `(in .dev.vars for wrangler dev, or --var RELAY_CORS_ORIGINS:${served.url})`,
   );
   console.log("Ctrl-C stops it.");
   const stop = () => served.close().then(() => process.exit(0));

@@ -138,7 +138,8 @@ async function waitFor(what, check, timeoutMs) {
     try {
       if (await check()) return;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -190,12 +191,19 @@ describe("bun-emitter against a local receiver", { timeout: 120_000 }, () => {
   it("delivers the five events in order with the bearer token, retrying a 503", async () => {
     const receiver = await startReceiver([503]);
     try {
-      const result = await emit(receiver.url, { RELAY_INGEST_TOKEN: "ingest-secret", BACKOFF: "20ms" });
+      const result = await emit(receiver.url, {
+        RELAY_INGEST_TOKEN: "ingest-secret",
+        BACKOFF: "20ms",
+      });
       assert.equal(result.code, 0, result.stderr);
       const queued = queuedLines(result.stdout);
       assert.equal(queued.length, 5);
       assert.equal(receiver.requests.length, 6, "5 events, one per POST, plus the retried one");
-      assert.deepEqual(receiver.requests[0].events, receiver.requests[1].events, "same event retried");
+      assert.deepEqual(
+        receiver.requests[0].events,
+        receiver.requests[1].events,
+        "same event retried",
+      );
       assertPushThenDelete(receiver.delivered(), queued);
       for (const request of receiver.requests) {
         assert.equal(request.authorization, "Bearer ingest-secret");
@@ -209,7 +217,11 @@ describe("bun-emitter against a local receiver", { timeout: 120_000 }, () => {
         errors: 0,
         statuses: { "503 Service Unavailable": 1, "200 OK": 5 },
       });
-      assert.doesNotMatch(result.stdout + result.stderr, /ingest-secret/, "the token is never printed");
+      assert.doesNotMatch(
+        result.stdout + result.stderr,
+        /ingest-secret/,
+        "the token is never printed",
+      );
     } finally {
       await receiver.close();
     }
@@ -218,10 +230,16 @@ describe("bun-emitter against a local receiver", { timeout: 120_000 }, () => {
   it("exits 1 and names the dead letters when the receiver refuses them (400 is final)", async () => {
     const receiver = await startReceiver([200, 400, 200, 200, 400]);
     try {
-      const result = await emit(receiver.url, { BACKOFF: "10ms", REPOSITORY: "team/app", TAG: "2.0" });
+      const result = await emit(receiver.url, {
+        BACKOFF: "10ms",
+        REPOSITORY: "team/app",
+        TAG: "2.0",
+      });
       assert.equal(result.code, 1);
       const queued = queuedLines(result.stdout);
-      const dead = [...result.stderr.matchAll(/^dead letter \(final after 1 attempt\(s\)\): (\w+) id=(\S+):/gm)];
+      const dead = [
+        ...result.stderr.matchAll(/^dead letter \(final after 1 attempt\(s\)\): (\w+) id=(\S+):/gm),
+      ];
       assert.deepEqual(
         dead.map((match) => match[2]),
         [queued[1].id, queued[4].id],
@@ -237,9 +255,15 @@ describe("bun-emitter against a local receiver", { timeout: 120_000 }, () => {
 
   it("gives up after MAX_ATTEMPTS when nothing listens, and exits 1", async () => {
     const port = await freePort();
-    const result = await emit(`http://127.0.0.1:${port}/events`, { MAX_ATTEMPTS: "2", BACKOFF: "5ms" });
+    const result = await emit(`http://127.0.0.1:${port}/events`, {
+      MAX_ATTEMPTS: "2",
+      BACKOFF: "5ms",
+    });
     assert.equal(result.code, 1);
-    assert.equal(result.stderr.match(/^dead letter \(max-attempts after 2 attempt\(s\)\)/gm)?.length, 5);
+    assert.equal(
+      result.stderr.match(/^dead letter \(max-attempts after 2 attempt\(s\)\)/gm)?.length,
+      5,
+    );
     const metrics = metricsOf(result.stdout);
     assert.equal(metrics.errors, 10);
     assert.equal(metrics.successes, 0);
@@ -328,7 +352,11 @@ describe("bun-emitter through the relay (wrangler dev)", { timeout: 180_000 }, (
     // Give a duplicate delivery a chance to show up before asserting "once each".
     await new Promise((r) => setTimeout(r, 500));
     assertPushThenDelete(receiver.delivered(), queued);
-    assert.equal(receiver.requests[0].authorization, undefined, "the relay does not forward tokens");
+    assert.equal(
+      receiver.requests[0].authorization,
+      undefined,
+      "the relay does not forward tokens",
+    );
 
     const endpoints = await fetch(`${relayBase}/v1/endpoints`, {
       headers: { authorization: `Bearer ${adminToken}` },

@@ -2,7 +2,14 @@
 // ids, and the manifest that references all three. Web-standard APIs only (Web Crypto,
 // CompressionStream), so the digests and sizes in the events are the ones a registry would see.
 
-/** The OCI media types of the image's parts. */
+/**
+ * The OCI media types of the image's parts.
+ *
+ * @example
+ * ```ts
+ * const manifest = { mediaType: MediaTypes.manifest, digest, size };
+ * ```
+ */
 export const MediaTypes = {
   manifest: "application/vnd.oci.image.manifest.v1+json",
   config: "application/vnd.oci.image.config.v1+json",
@@ -22,7 +29,7 @@ export interface ImageBlob {
   mediaType: string;
   digest: string;
   size: number;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -50,7 +57,7 @@ const encoder = new TextEncoder();
  * await sha256Digest(new Uint8Array()); // "sha256:e3b0c442…b855"
  * ```
  */
-export async function sha256Digest(bytes: Uint8Array): Promise<string> {
+export async function sha256Digest(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return `sha256:${Array.from(hash, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }
@@ -63,7 +70,10 @@ export async function sha256Digest(bytes: Uint8Array): Promise<string> {
  * const config = await toBlob(MediaTypes.config, encoder.encode("{}"));
  * ```
  */
-export async function toBlob(mediaType: string, bytes: Uint8Array): Promise<ImageBlob> {
+export async function toBlob(
+  mediaType: string,
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<ImageBlob> {
   return { mediaType, digest: await sha256Digest(bytes), size: bytes.byteLength, bytes };
 }
 
@@ -85,7 +95,7 @@ function octal(value: number, width: number): string {
  * const tar = tarFile("hello.txt", encoder.encode("hello\n")); // 2048 bytes
  * ```
  */
-export function tarFile(name: string, content: Uint8Array): Uint8Array {
+export function tarFile(name: string, content: Uint8Array): Uint8Array<ArrayBuffer> {
   if (encoder.encode(name).length > 100) throw new RangeError(`tar name too long: ${name}`);
   const header = new Uint8Array(512);
   put(header, 0, name);
@@ -107,7 +117,7 @@ export function tarFile(name: string, content: Uint8Array): Uint8Array {
   return archive;
 }
 
-async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

@@ -5,15 +5,18 @@
 //   node --test examples/deno-receiver/
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import standardwebhooks from "standardwebhooks";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const deno = join(root, "node_modules/.bin/deno");
+const wrangler = join(root, "node_modules/.bin/wrangler");
 const fixturesDir = resolve(
   process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2"),
 );
@@ -30,7 +33,8 @@ function fixture(prefix) {
   const raw = readFileSync(join(fixturesDir, name.replace(/\.json$/, ".headers")), "utf8");
   for (const line of raw.split(/\r?\n/).slice(1)) {
     const colon = line.indexOf(":");
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   return { name, body, headers, events: JSON.parse(body).events };
 }
@@ -190,7 +194,10 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
     const wrong = await post(receiver.url, push.body, { ...type, authorization: "Bearer nope" });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.json.error.code, "unauthorized");
-    assert.match(wrong.headers.get("www-authenticate"), /^Bearer realm=".*", error="invalid_token"/);
+    assert.match(
+      wrong.headers.get("www-authenticate"),
+      /^Bearer realm=".*", error="invalid_token"/,
+    );
     assert.equal((await post(receiver.url, push.body, type)).status, 401);
 
     const auth = { ...type, authorization: "Bearer second-token" };
@@ -232,7 +239,10 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
     const type = { "content-type": "application/vnd.docker.distribution.events.v1+json" };
     for (const event of deletes) {
       const id = event.events[0].id;
-      const answer = await post(receiver.url, event.body, { ...type, ...signed(secret, id, event.body) });
+      const answer = await post(receiver.url, event.body, {
+        ...type,
+        ...signed(secret, id, event.body),
+      });
       assert.equal(answer.status, 200, event.name);
       assert.deepEqual(answer.json, { received: 1, duplicates: 0 });
     }
@@ -250,9 +260,24 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
     const id = fresh.events[0].id;
     const cases = [
       ["unsigned", fresh.body, type, "missing-header"],
-      ["signed with another secret", fresh.body, { ...type, ...signed(otherSecret, id, fresh.body) }, "no-matching-signature"],
-      ["a stale timestamp", fresh.body, { ...type, ...signed(secret, id, fresh.body, new Date(Date.now() - 600_000)) }, "timestamp-too-old"],
-      ["a tampered body", fresh.body.replace("harness/alpha", "harness/evil"), { ...type, ...signed(secret, id, fresh.body) }, "no-matching-signature"],
+      [
+        "signed with another secret",
+        fresh.body,
+        { ...type, ...signed(otherSecret, id, fresh.body) },
+        "no-matching-signature",
+      ],
+      [
+        "a stale timestamp",
+        fresh.body,
+        { ...type, ...signed(secret, id, fresh.body, new Date(Date.now() - 600_000)) },
+        "timestamp-too-old",
+      ],
+      [
+        "a tampered body",
+        fresh.body.replace("harness/alpha", "harness/evil"),
+        { ...type, ...signed(secret, id, fresh.body) },
+        "no-matching-signature",
+      ],
     ];
     for (const [what, body, headers, reason] of cases) {
       const answer = await post(receiver.url, body, headers);
@@ -262,7 +287,10 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
     }
     // Signed but not an envelope: the signature passes, the envelope check answers 400.
     const garbage = JSON.stringify({ events: [{ id: "x" }] });
-    const bad = await post(receiver.url, garbage, { ...type, ...signed(secret, "msg_bad", garbage) });
+    const bad = await post(receiver.url, garbage, {
+      ...type,
+      ...signed(secret, "msg_bad", garbage),
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, "invalid_envelope");
 
@@ -290,5 +318,134 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
     const result = await startReceiver({}, { args: ["--port", "eighty"], waitForListen: false });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /port must be an integer 0-65535, got "eighty"/);
+  });
+});
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((ready) => server.listen(0, "127.0.0.1", ready));
+  const { port } = server.address();
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+describe("deno-receiver behind the relay (wrangler dev)", { timeout: 180_000 }, () => {
+  const ingestToken = "deno-example-ingest-token";
+  let receiver;
+  let relay;
+  let relayBase;
+  let persistDir;
+
+  before(async () => {
+    receiver = await startReceiver({ WEBHOOK_SECRET: secret });
+    persistDir = mkdtempSync(join(tmpdir(), "deno-receiver-relay-"));
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    relayBase = `http://127.0.0.1:${port}`;
+    // The relay signs every delivery with the endpoint's secret (Standard Webhooks).
+    const endpoints = [{ name: "deno", url: `${receiver.url}/events`, secret, backoff: "200ms" }];
+    const args = [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      persistDir,
+      "--show-interactive-dev-session=false",
+      "--var",
+      `RELAY_ENDPOINTS:${JSON.stringify(endpoints)}`,
+      "--var",
+      `RELAY_INGEST_TOKENS:${ingestToken}`,
+      "--var",
+      "RELAY_ADMIN_TOKEN:deno-example-admin-token",
+    ];
+    const child = spawn(wrangler, args, {
+      cwd: root,
+      env: {
+        ...process.env,
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        WRANGLER_SEND_METRICS: "false",
+        CI: "true",
+      },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    running.add(child.pid);
+    let log = "";
+    child.stdout.on("data", (chunk) => {
+      log += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+    });
+    const exited = new Promise((done) =>
+      child.once("exit", () => {
+        running.delete(child.pid);
+        done();
+      }),
+    );
+    relay = {
+      async stop() {
+        if (running.has(child.pid)) process.kill(-child.pid, "SIGTERM");
+        const force = setTimeout(() => {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {}
+        }, 5000);
+        await exited;
+        clearTimeout(force);
+      },
+    };
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (!running.has(child.pid)) throw new Error(`wrangler dev exited:\n${log}`);
+      const ok = await fetch(`${relayBase}/healthz`, { signal: AbortSignal.timeout(2000) })
+        .then((response) => response.status === 200)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the relay did not start in 90 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  after(async () => {
+    await relay?.stop();
+    await receiver?.stop();
+    if (persistDir) rmSync(persistDir, { recursive: true, force: true });
+  });
+
+  it("verifies the relay's signatures and prints each relayed event once", async () => {
+    const pushes = ["019-", "020-", "021-"].map(fixture);
+    const relayHeaders = {
+      authorization: `Bearer ${ingestToken}`,
+      "content-type": "application/vnd.docker.distribution.events.v1+json",
+    };
+    for (const push of pushes) {
+      const answer = await fetch(`${relayBase}/v1/events`, {
+        method: "POST",
+        headers: relayHeaders,
+        body: push.body,
+      });
+      assert.equal(answer.status, 202, await answer.text());
+    }
+    // The registry resends one: the relay answers 202 with duplicates: 1 and does not deliver it.
+    const again = await fetch(`${relayBase}/v1/events`, {
+      method: "POST",
+      headers: relayHeaders,
+      body: pushes[0].body,
+    });
+    assert.equal(again.status, 202);
+    assert.equal((await again.json()).endpoints[0].duplicates, 1);
+
+    const expected = pushes.map((push) => expectedLine(push.events[0]));
+    for (let i = 0; i < 300 && receiver.lines().length < expected.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // room for an unexpected extra line
+    assert.deepEqual(receiver.lines(), expected);
+    assert.doesNotMatch(receiver.stderr(), /rejected/, "every relayed request verified");
   });
 });

@@ -5,8 +5,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import {
   type Event,
   verifyWebhook,
-  WebhookVerificationError,
   type WebhookSecret,
+  WebhookVerificationError,
 } from "registry-relay";
 import {
   BodyTooLargeError,
@@ -178,6 +178,8 @@ export function createReceiver(options: ReceiverOptions): Hono<ReceiverEnv> {
       },
     }),
   );
-  app.notFound((c) => errorResponse(404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) =>
+    errorResponse(404, "not_found", `no route for ${c.req.method} ${c.req.path}`),
+  );
   return app;
 }

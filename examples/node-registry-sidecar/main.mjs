@@ -104,13 +104,14 @@ async function readSpool(file) {
     throw error;
   }
   const lines = text.split("\n").filter((line) => line.trim() !== "");
-  const events = lines.map((line, index) => {
+  const events = [];
+  for (const [index, line] of lines.entries()) {
     try {
-      return JSON.parse(line);
+      events.push(JSON.parse(line));
     } catch {
       fail(`${file}:${index + 1}: not JSON; fix or move the file, nothing was lost`);
     }
-  });
+  }
   try {
     return parseEnvelope({ events }).events;
   } catch (error) {
@@ -155,7 +156,9 @@ const sidecar = createSidecar({
 });
 
 const spooled = await readSpool(settings.spool);
-const url = await sidecar.listen(settings.port).catch((error) => fail(`cannot listen: ${error.message}`));
+const url = await sidecar
+  .listen(settings.port)
+  .catch((error) => fail(`cannot listen: ${error.message}`));
 log({
   type: "listening",
   url,

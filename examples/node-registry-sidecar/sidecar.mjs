@@ -319,7 +319,7 @@ export function createSidecar(options) {
       const drained = queue.close();
       let timer;
       const timedOut = await Promise.race([
-        Promise.resolve(true),
+        drained.then(() => false),
         new Promise((resolve) => {
           timer = setTimeout(() => resolve(true), drainMs);
         }),

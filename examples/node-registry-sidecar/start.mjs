@@ -24,5 +24,7 @@ await build({
   alias: { "registry-relay": join(root, "src", "index.ts") },
   logLevel: "warning",
 });
-process.on("exit", () => rmSync(outfile, { force: true }));
+const removeBundle = () => rmSync(outfile, { force: true });
+process.on("exit", removeBundle);
 await import(pathToFileURL(outfile).href);
+removeBundle(); // loaded (and listening) now: the file is no longer needed

@@ -77,7 +77,9 @@ export async function waitFor(what, check, { timeoutMs = 20_000, intervalMs = 10
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`,
+  );
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -98,7 +100,9 @@ export function freePort() {
  * @param {Record<string, number>} statuses path → HTTP status, e.g. { "/ci": 400 }
  */
 export async function startReceiver(statuses) {
-  const routes = new Map(Object.entries(statuses).map(([path, status]) => [path, { status, events: [], posts: 0 }]));
+  const routes = new Map(
+    Object.entries(statuses).map(([path, status]) => [path, { status, events: [], posts: 0 }]),
+  );
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
@@ -136,7 +140,14 @@ export async function startReceiver(statuses) {
  * Starts `wrangler dev` on 127.0.0.1 (own process group, output to `logFile`) and waits for
  * `GET /healthz`. Returns `{ base, pid, stop }`.
  */
-export async function startRelay({ port, inspectorPort, persistDir, logFile, vars, timeoutMs = 90_000 }) {
+export async function startRelay({
+  port,
+  inspectorPort,
+  persistDir,
+  logFile,
+  vars,
+  timeoutMs = 90_000,
+}) {
   const args = [
     "dev",
     "--ip",
@@ -178,7 +189,8 @@ export async function startRelay({ port, inspectorPort, persistDir, logFile, var
     await waitFor(
       `the relay at ${base}/healthz`,
       async () => {
-        if (exited) throw new Error(`wrangler dev exited ${JSON.stringify(exited)}; see ${logFile}`);
+        if (exited)
+          throw new Error(`wrangler dev exited ${JSON.stringify(exited)}; see ${logFile}`);
         const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
         return res.status === 200;
       },

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, parseEndpointConfig } from "../../src/config.ts";
-import { Endpoint, partitionOf } from "../../src/endpoint.ts";
+import { Endpoint, partitionOf, strategyFor } from "../../src/endpoint.ts";
 import { parseEnvelope } from "../../src/envelope.ts";
 import { HttpStatusError } from "../../src/http.ts";
 import type { DeadLetter } from "../../src/retrying.ts";
 import type { Event } from "../../src/schema.ts";
 import { SinkClosedError } from "../../src/sink.ts";
+import { Breaker, ExponentialBackoff } from "../../src/strategies.ts";
 import { inbox, serverUrl } from "../support/env.ts";
 
 const unique = () => `ep-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
@@ -244,5 +245,34 @@ describe("Endpoint", () => {
       "statuses",
       "successes",
     ]);
+  });
+});
+
+describe("strategyFor", () => {
+  it("maps the configured strategy to a fresh Breaker or ExponentialBackoff", () => {
+    let now = 5000;
+    const breaker = strategyFor(parseEndpointConfig({ threshold: 2, backoff: "300ms" }), {
+      now: () => now,
+    });
+    assert.ok(breaker instanceof Breaker);
+    assert.equal(breaker.threshold, 2);
+    assert.equal(breaker.backoffMs, 300);
+    breaker.restore({ failures: 2, lastFailureAt: 4900 });
+    assert.equal(breaker.proceed([]), 200, "uses the injected clock");
+    now = 6000;
+    assert.equal(breaker.proceed([]), 0);
+
+    assert.ok(strategyFor(parseEndpointConfig({})) instanceof Breaker, "distribution's default");
+    const defaults = strategyFor(parseEndpointConfig({})) as Breaker;
+    assert.deepEqual([defaults.threshold, defaults.backoffMs], [10, 1000]);
+
+    const exponential = strategyFor(
+      parseEndpointConfig({ strategy: { type: "exponential", base: 10, factor: 20, max: "1s" } }),
+      { random: () => 0.5 },
+    );
+    assert.ok(exponential instanceof ExponentialBackoff);
+    assert.deepEqual([exponential.base, exponential.factor, exponential.max], [10, 20, 1000]);
+    exponential.restore({ failures: 3, lastFailureAt: 0 });
+    assert.equal(exponential.proceed([]), (10 + 20 * 4) / 2, "uses the injected random source");
   });
 });

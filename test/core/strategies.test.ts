@@ -123,3 +123,61 @@ describe("ExponentialBackoff", () => {
     assert.throws(() => new ExponentialBackoff({ max: Number.POSITIVE_INFINITY }), /max/);
   });
 });
+
+describe("snapshot and restore (durable queues rebuild retry state after a restart)", () => {
+  it("Breaker: a restored breaker answers as the one that saw the failures", () => {
+    const time = clock();
+    const original = new Breaker<string>(2, 1000, { now: time.now });
+    assert.deepEqual(original.snapshot(), { failures: 0, lastFailureAt: 0 });
+    original.failure(["e"], new Error("x"));
+    time.advance(10);
+    original.failure(["e"], new Error("x"));
+    const saved = original.snapshot();
+    assert.deepEqual(saved, { failures: 2, lastFailureAt: time.now() });
+    time.advance(300);
+    const restored = new Breaker<string>(2, 1000, { now: time.now });
+    assert.equal(restored.proceed(["e"]), 0, "fresh: no wait");
+    restored.restore(saved);
+    assert.equal(restored.proceed(["e"]), 700);
+    assert.equal(restored.proceed(["e"]), original.proceed(["e"]));
+    assert.deepEqual(restored.snapshot(), saved);
+    restored.failure(["e"], new Error("x"));
+    assert.deepEqual(restored.snapshot(), { failures: 3, lastFailureAt: time.now() });
+    restored.success(["e"]);
+    assert.deepEqual(restored.snapshot(), { failures: 0, lastFailureAt: 0 });
+    assert.equal(restored.proceed(["e"]), 0);
+    restored.restore({ failures: 1, lastFailureAt: time.now() });
+    assert.equal(restored.proceed(["e"]), 0, "below the threshold: back to back");
+  });
+
+  it("ExponentialBackoff: restoring `failures` restores the delay bound", () => {
+    const time = clock();
+    const backoff = new ExponentialBackoff<string>({
+      base: 0,
+      factor: 100,
+      max: 10_000,
+      random: () => 0.5,
+      now: time.now,
+    });
+    backoff.failure(["e"], new Error("x"));
+    backoff.failure(["e"], new Error("x"));
+    assert.deepEqual(backoff.snapshot(), { failures: 2, lastFailureAt: time.now() });
+    const restored = new ExponentialBackoff<string>({ factor: 100, max: 10_000, random: () => 0.5 });
+    restored.restore({ failures: 4, lastFailureAt: 5 });
+    assert.equal(restored.proceed(["e"]), 400, "0.5 × 100·2^3");
+    assert.deepEqual(restored.snapshot(), { failures: 4, lastFailureAt: 5 });
+    restored.success(["e"]);
+    assert.equal(restored.proceed(["e"]), 0);
+  });
+
+  it("rejects a state that is not one", () => {
+    const breaker = new Breaker(3, 10);
+    assert.throws(() => breaker.restore({ failures: -1, lastFailureAt: 0 }), /failures/);
+    assert.throws(() => breaker.restore({ failures: 1.5, lastFailureAt: 0 }), /failures/);
+    assert.throws(
+      () => new ExponentialBackoff().restore({ failures: 1, lastFailureAt: Number.NaN }),
+      /lastFailureAt/,
+    );
+    assert.deepEqual(breaker.snapshot(), { failures: 0, lastFailureAt: 0 }, "left unchanged");
+  });
+});

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatInstant,
   formatStatus,
+  readableError,
   statusTone,
 } from "./format.ts";
 
@@ -134,12 +135,7 @@ export class EndpointsView {
       paused && `${paused} paused`,
       disabled && `${disabled} disabled`,
     ].filter(Boolean);
-    tile(
-      "tile-endpoints",
-      formatCount(endpoints.length),
-      notes.join(" · ") || "all active",
-      failing ? "bad" : paused ? "warn" : "",
-    );
+    tile("tile-endpoints", formatCount(endpoints.length), notes.join(" · ") || "all active");
     tile(
       "tile-pending",
       formatCount(pending),
@@ -243,7 +239,11 @@ export class EndpointsView {
         : formatStatus(endpoint.lastStatus);
     setText(p.status, statusLabel);
     p.status.className = `badge plain ${endpoint.lastStatus === null && endpoint.lastError ? "bad" : tone}`;
-    const error = endpoint.lastError ?? (endpoint.lastStatus === null ? "no delivery yet" : "");
+    const error = endpoint.lastError
+      ? readableError(endpoint.lastError)
+      : endpoint.lastStatus === null
+        ? "no delivery yet"
+        : "";
     setText(p.error, error);
     setAttr(p.error, "title", endpoint.lastError ?? null);
 

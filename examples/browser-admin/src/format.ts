@@ -135,3 +135,18 @@ export function middleTruncate(value: string, max: number): string {
   const tail = Math.floor((max - 1) / 2);
   return `${value.slice(0, head)}…${value.slice(value.length - tail)}`;
 }
+
+/**
+ * A delivery error as operators want to read it: without the `httpSink{<url>}: ` prefix of the
+ * core's errors (the URL is already on screen); `""` for null.
+ *
+ * @example
+ * ```ts
+ * import { readableError } from "./format.ts";
+ * readableError("httpSink{http://h/ci}: response status 400 Bad Request unaccepted");
+ * // "response status 400 Bad Request unaccepted"
+ * ```
+ */
+export function readableError(error: string | null | undefined): string {
+  return (error ?? "").replace(/^httpSink\{[^}]*\}:\s*/, "");
+}

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatInstant,
   formatStatus,
+  readableError,
   statusTone,
 } from "./format.ts";
 
@@ -91,6 +92,8 @@ export class QueueView {
   /** False until the current endpoint and mode have been listed once. */
   #loaded = false;
   #selected = new Set<string>();
+  /** True when the listed events come from more than one partition. */
+  #partitioned = false;
   #busy = false;
   #counts = new Map<string, { dead: number; pending: number }>();
   /** Bumped whenever endpoint or mode changes, so a late answer for the old view is dropped. */
@@ -200,6 +203,7 @@ export class QueueView {
     this.#items = page.items;
     this.#more = page.nextCursor !== null;
     this.#loaded = true;
+    this.#partitioned = page.items.some((item) => item.partition > 0);
     const ids = new Set(page.items.map((item) => item.id));
     for (const id of this.#selected) if (!ids.has(id)) this.#selected.delete(id);
     this.render(Date.now());
@@ -339,22 +343,35 @@ export class QueueView {
     p.check.disabled = !dead;
     setAttr(p.check, "aria-label", `Select event ${item.id}`);
     row.classList.toggle("selected", selected);
-    setText(p.seq, String(item.seq));
+    // Several partitions each number their own queue: say which one when it matters.
+    setText(p.seq, this.#partitioned ? `p${item.partition}·${item.seq}` : String(item.seq));
+    setAttr(p.seq, "title", `partition ${item.partition}, position ${item.seq}`);
     setText(p.id, item.id);
     setAttr(p.id, "title", item.id);
     setText(p.action, item.action);
     setText(p.repository, item.repository);
     setAttr(p.repository, "title", item.repository);
     setText(p.attempts, formatCount(item.attempts));
-    setText(p.status, formatStatus(item.lastStatus));
-    p.status.className = `badge plain ${item.lastStatus === null && item.lastError ? "bad" : statusTone(item.lastStatus)}`;
+    const statusLabel =
+      item.lastStatus === null
+        ? item.lastError
+          ? "No answer"
+          : "—"
+        : formatStatus(item.lastStatus);
+    setText(p.status, statusLabel);
+    p.status.className =
+      item.lastStatus === null
+        ? item.lastError
+          ? "badge plain bad"
+          : "zero"
+        : `badge plain ${statusTone(item.lastStatus)}`;
     const reason = dead
       ? reasonLabel(item.reason)
       : item.attempts > 0
         ? `Retry ${formatDue(item.nextAttemptAt, now)}`
         : "Queued";
     setText(p.reason, reason);
-    setText(p.error, item.lastError ?? "");
+    setText(p.error, readableError(item.lastError));
     setAttr(p.error, "title", item.lastError);
     const since = dead ? (item.deadAt ?? item.acceptedAt) : item.acceptedAt;
     setText(p.age, formatDuration(now - since));

@@ -1,7 +1,7 @@
 // The signature checker: the core's verifyWebhook on a secret, headers and body, in the page.
 // The secret is read from its field when checking and never stored or sent anywhere.
-import { signWebhook, verifyWebhook, WebhookVerificationError } from "registry-relay";
-import { byId, replaceChildren } from "./dom.ts";
+import { signWebhook, uuidv4, verifyWebhook, WebhookVerificationError } from "registry-relay";
+import { byId, h, replaceChildren } from "./dom.ts";
 import { formatBytes, formatDuration, formatInstant } from "./format.ts";
 import { acceptDrops, sampleEnvelope } from "./validator-view.ts";
 
@@ -167,12 +167,14 @@ export class SignatureView {
       toleranceSeconds: tolerance,
     });
     if (run !== this.#checks) return;
+    // A counter of finished checks: lets scripts (and the browser test) wait for this answer.
+    this.#verdict.dataset.checks = String(run);
     if (result.ok) {
       const age = Date.now() / 1000 - result.timestamp;
       const when = `${formatInstant(result.timestamp * 1000)} (${age >= 0 ? `${formatDuration(age * 1000)} ago` : `in ${formatDuration(-age * 1000)}`})`;
       this.#show(true, `Signature valid · webhook-id ${result.id} · signed ${when}`, result.note);
     } else {
-      this.#show(false, `${result.reason}: ${result.message}`, result.note);
+      this.#show(false, result.message, result.note, result.reason);
     }
   }
 
@@ -183,7 +185,7 @@ export class SignatureView {
     const body = sampleEnvelope();
     const headers = await signWebhook({
       secret,
-      id: `msg_${crypto.randomUUID().replaceAll("-", "")}`,
+      id: `msg_${uuidv4().replaceAll("-", "")}`,
       timestamp: new Date(),
       body,
     });
@@ -204,8 +206,13 @@ export class SignatureView {
     replaceChildren(this.#bodySource, `${file.name} · ${formatBytes(bytes.length)} (exact bytes)`);
   }
 
-  #show(ok: boolean, text: string, note = ""): void {
+  #show(ok: boolean, text: string, note = "", code = ""): void {
     this.#verdict.className = `verdict ${ok ? "ok" : "bad"}`;
-    replaceChildren(this.#verdictText, note ? `${text} — ${note}` : text);
+    replaceChildren(
+      this.#verdictText,
+      code ? h("code", { class: "reason-code" }, code) : null,
+      code ? " " : null,
+      note ? `${text} — ${note}` : text,
+    );
   }
 }

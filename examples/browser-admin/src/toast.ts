@@ -2,11 +2,11 @@
 // aria-live region (screen readers hear them).
 import { byId, h } from "./dom.ts";
 
-const visibleMs = 6000;
+const visibleMs = 4500;
 const maxToasts = 4;
 
 /**
- * Shows a notice; `bad` notices stay until dismissed.
+ * Shows a notice; `bad` ones stay three times longer (or until dismissed).
  *
  * @example
  * ```ts
@@ -26,5 +26,5 @@ export function toast(tone: "ok" | "bad" | "info", message: string): void {
   close.addEventListener("click", () => item.remove());
   region.append(item);
   while (region.children.length > maxToasts) region.firstElementChild?.remove();
-  if (tone !== "bad") setTimeout(() => item.remove(), visibleMs);
+  setTimeout(() => item.remove(), tone === "bad" ? visibleMs * 3 : visibleMs);
 }

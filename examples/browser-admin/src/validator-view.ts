@@ -8,6 +8,7 @@ import {
   EventsMediaType,
   encodeEnvelope,
   safeParseEnvelope,
+  uuidv4,
 } from "registry-relay";
 import { byId, h, replaceChildren, syncRows } from "./dom.ts";
 import { formatBytes, formatCount, middleTruncate } from "./format.ts";
@@ -48,10 +49,10 @@ export function validateBody(body: string | Uint8Array): ValidationResult {
  */
 export function sampleEnvelope(): string {
   const bridge = createBridge({
-    source: { addr: "registry-0:5000", instanceID: crypto.randomUUID() },
+    source: { addr: "registry-0:5000", instanceID: uuidv4() },
     actor: { name: "ci-bot" },
     request: {
-      id: crypto.randomUUID(),
+      id: uuidv4(),
       addr: "10.0.0.7:51234",
       host: "registry.example.com",
       method: "PUT",
@@ -166,8 +167,13 @@ export class ValidatorView {
         () => h("tr"),
         (tr, { event, index }) => {
           const target = event.target ?? {};
-          const what =
-            target.mediaType ?? (target.digest ? "digest" : target.tag ? "tag" : "repository");
+          const what = target.mediaType
+            ? mediaTypeName(target.mediaType)
+            : target.digest
+              ? "digest"
+              : target.tag
+                ? "tag"
+                : "repository";
           replaceChildren(
             tr,
             h("td", { class: "num" }, String(index + 1)),
@@ -180,7 +186,7 @@ export class ValidatorView {
             h("td", { title: target.tag ?? "" }, target.tag ?? "—"),
             h(
               "td",
-              { title: [what, target.digest].filter(Boolean).join("\n") },
+              { title: [target.mediaType, target.digest].filter(Boolean).join("\n") },
               h("div", { class: "cell-main" }, what),
               h(
                 "div",
@@ -193,7 +199,7 @@ export class ValidatorView {
               { class: "num" },
               typeof target.size === "number" ? formatBytes(target.size) : "—",
             ),
-            h("td", { class: "mono", title: event.timestamp }, event.timestamp),
+            h("td", { class: "mono", title: event.timestamp }, shortTimestamp(event.timestamp)),
           );
         },
       );
@@ -225,6 +231,37 @@ export class ValidatorView {
     this.#verdict.className = `verdict ${tone}`;
     replaceChildren(this.#verdictText, text);
   }
+}
+
+const mediaTypeNames: Record<string, string> = {
+  "application/octet-stream": "blob",
+  "application/vnd.oci.image.manifest.v1+json": "OCI manifest",
+  "application/vnd.oci.image.index.v1+json": "OCI index",
+  "application/vnd.docker.distribution.manifest.v2+json": "Docker manifest",
+  "application/vnd.docker.distribution.manifest.list.v2+json": "Docker manifest list",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws": "Docker manifest v1",
+  "application/vnd.docker.image.rootfs.diff.tar.gzip": "layer",
+};
+
+/**
+ * A short name for the media types registries use; others are shown as they are.
+ *
+ * @example
+ * ```ts
+ * import { mediaTypeName } from "./validator-view.ts";
+ * mediaTypeName("application/vnd.oci.image.index.v1+json"); // "OCI index"
+ * ```
+ */
+export function mediaTypeName(mediaType: string): string {
+  return mediaTypeNames[mediaType] ?? mediaType;
+}
+
+/** `2026-11-27T17:19:34.211127926Z` → `2026-11-27 17:19:34Z` (the full value is the tooltip). */
+function shortTimestamp(timestamp: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    timestamp,
+  );
+  return match ? `${match[1]} ${match[2]}${match[3]}` : timestamp;
 }
 
 function actionTone(action: string): string {
