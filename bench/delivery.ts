@@ -1,6 +1,7 @@
 // Endpoint delivering events to a local keep-alive receiver vs a bare fetch loop posting the same
 // bodies at the same concurrency.
 import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
 import { pathToFileURL } from "node:url";
 import {
   Endpoint,
@@ -11,7 +12,7 @@ import {
   partitionOf,
 } from "../src/index.ts";
 import type { Fixture } from "./fixtures.ts";
-import { compareRuns, type RunSide } from "./harness.ts";
+import { compareRuns, median, type RunSide } from "./harness.ts";
 import type { Row } from "./report.ts";
 
 export interface DeliveryOptions {
@@ -51,7 +52,10 @@ export async function startReceiver(options: DeliveryOptions): Promise<Receiver>
     });
     port = await new Promise<number>((done, fail) => {
       let output = "";
-      const timer = setTimeout(() => fail(new Error("bench: receiver did not start in 10 s")), 10_000);
+      const timer = setTimeout(
+        () => fail(new Error("bench: receiver did not start in 10 s")),
+        10_000,
+      );
       child.once("error", fail);
       child.once("exit", (code) => fail(new Error(`bench: receiver exited early (${code})`)));
       child.stdout?.on("data", (chunk) => {
@@ -106,6 +110,8 @@ interface Work {
   /** One single-event envelope per event (maxBatch 1, as distribution): the baseline posts these. */
   bodies: string[];
   expected: Stats;
+  /** Untimed warm-up: its CPU time is not recorded. */
+  warmup: boolean;
 }
 
 /**
@@ -127,7 +133,7 @@ class Workload {
 
   /** The first `n` events (warm-up), without moving on. */
   head(n: number): Work {
-    return this.#slice(0, n);
+    return { ...this.#slice(0, n), warmup: true };
   }
 
   /** The next `n` events, wrapping around. */
@@ -141,6 +147,7 @@ class Workload {
   #slice(from: number, n: number): Work {
     const to = from + n;
     return {
+      warmup: false,
       events: this.#events.slice(from, to),
       bodies: this.#bodies.slice(from, to),
       expected: {
@@ -151,16 +158,25 @@ class Workload {
   }
 }
 
-/** Fails the run if a round did not deliver exactly the expected requests and bytes. */
+/**
+ * Runs one delivery and fails it unless the receiver got exactly the expected requests and
+ * bytes. Returns the wall time in ms, and records the sender's CPU time per event (user + system
+ * of this process: less disturbed by other jobs on the machine than wall time) in `cpu`.
+ */
 async function checked(
   receiver: Receiver,
   what: string,
-  expected: Stats,
+  work: Work,
+  cpu: number[],
   run: () => Promise<{ ms: number; retries?: number }>,
 ): Promise<number> {
+  const { expected } = work;
   const before = await receiver.stats();
+  const cpuBefore = process.cpuUsage();
   const { ms, retries = 0 } = await run();
+  const cpuUsed = process.cpuUsage(cpuBefore);
   const after = await receiver.stats();
+  if (!work.warmup) cpu.push((cpuUsed.user + cpuUsed.system) / expected.requests);
   const requests = after.requests - before.requests;
   const bytes = after.bytes - before.bytes;
   // A retried POST (a >1 s stall hit the default timeout) may arrive twice: allowed, reported.
@@ -174,9 +190,14 @@ async function checked(
   return ms;
 }
 
-function endpointRun(receiver: Receiver, partitions: number): (work: Work) => Promise<number> {
-  return ({ events, expected }) =>
-    checked(receiver, `Endpoint(partitions ${partitions})`, expected, async () => {
+function endpointRun(
+  receiver: Receiver,
+  partitions: number,
+  cpu: number[],
+): (work: Work) => Promise<number> {
+  return (work) =>
+    checked(receiver, `Endpoint(partitions ${partitions})`, work, cpu, async () => {
+      const { events } = work;
       // Distribution's defaults (timeout 1 s, breaker 10 / 1 s), one event per POST.
       const endpoint = new Endpoint("bench", receiver.url, { partitions });
       const start = performance.now();
@@ -192,9 +213,14 @@ function endpointRun(receiver: Receiver, partitions: number): (work: Work) => Pr
     });
 }
 
-function fetchRun(receiver: Receiver, concurrency: number): (work: Work) => Promise<number> {
-  return ({ bodies, expected }) =>
-    checked(receiver, `fetch loop (concurrency ${concurrency})`, expected, async () => {
+function fetchRun(
+  receiver: Receiver,
+  concurrency: number,
+  cpu: number[],
+): (work: Work) => Promise<number> {
+  return (work) =>
+    checked(receiver, `fetch loop (concurrency ${concurrency})`, work, cpu, async () => {
+      const { bodies } = work;
       const start = performance.now();
       let next = 0;
       const worker = async () => {
@@ -227,61 +253,66 @@ export async function benchDelivery(fixtures: Fixture[], options: DeliveryOption
       ? "receiver: a child Node process (keep-alive http.Server on 127.0.0.1)"
       : "receiver: in this process (keep-alive http.Server on 127.0.0.1)";
   const rows: Row[] = [];
-  try {
-    const side = (run: (work: Work) => Promise<number>): RunSide => {
-      const workload = new Workload(events);
-      return {
-        run: () => run(workload.next(count)),
-        warmup: () => run(workload.head(warmupEvents)),
-        units: count,
-      };
+  const side = (run: (work: Work) => Promise<number>): RunSide => {
+    const workload = new Workload(events);
+    return {
+      run: () => run(workload.next(count)),
+      warmup: () => run(workload.head(warmupEvents)),
+      units: count,
     };
-    const fifo = await compareRuns(
-      side(endpointRun(receiver, 1)),
-      side(fetchRun(receiver, 1)),
+  };
+  /** One comparison: Endpoint with `partitions` vs a fetch loop with as many workers. */
+  const compare = async (lanes: number) => {
+    const cpu = { ours: [] as number[], baseline: [] as number[] };
+    const result = await compareRuns(
+      side(endpointRun(receiver, lanes, cpu.ours)),
+      side(fetchRun(receiver, lanes, cpu.baseline)),
       { rounds },
     );
+    const cpuFigure = (values: number[]) => ({ value: median(values), unit: "us CPU/event" });
+    return {
+      ours: [{ value: result.ours.unitsPerSecond, unit: "events/s" }, cpuFigure(cpu.ours)],
+      baseline: [
+        { value: result.baseline.unitsPerSecond, unit: "events/s" },
+        cpuFigure(cpu.baseline),
+      ],
+      ratio: result.ratio,
+      ratios: result.ratios,
+      target: 0.8,
+    };
+  };
+  const perSide = `${count * rounds} events per side: ${rounds} interleaved rounds of ${count}`;
+  try {
     rows.push({
       id: "deliver",
       label: "Endpoint vs fetch loop, FIFO",
       notes: [
-        `${count * rounds} events per side: ${rounds} interleaved rounds of ${count}, after a warm-up of ${warmupEvents}`,
+        `${perSide}, after a warm-up of ${warmupEvents}`,
         "Endpoint (IgnoredSink -> EventQueue -> RetryingSink -> HttpSink, distribution defaults)",
         "vs a bare `await fetch()` loop, concurrency 1 (an endpoint is one FIFO); same bodies",
         "(the baseline's are encoded before timing, ours encodes each event itself); time from the",
-        "first write to close() (drained); every round checks the receiver got exactly the bytes",
+        "first write to close() (drained); every round checks the receiver got exactly the bytes;",
+        "us CPU/event = this process's user+system CPU per event (receiver excluded)",
         where,
       ],
-      ours: [{ value: fifo.ours.unitsPerSecond, unit: "events/s" }],
-      baseline: [{ value: fifo.baseline.unitsPerSecond, unit: "events/s" }],
-      ratio: fifo.ratio,
-      ratios: fifo.ratios,
-      target: 0.8,
+      ...(await compare(1)),
     });
     if (partitions > 1) {
       const split = new Array<number>(partitions).fill(0);
       for (const event of events.slice(0, count)) {
-        split[partitionOf(event.target.repository, partitions)]! += 1;
+        const partition = partitionOf(event.target.repository, partitions);
+        split[partition] = (split[partition] ?? 0) + 1;
       }
-      const parallel = await compareRuns(
-        side(endpointRun(receiver, partitions)),
-        side(fetchRun(receiver, partitions)),
-        { rounds },
-      );
       rows.push({
         id: `deliver-partitions-${partitions}`,
         label: `Endpoint vs fetch loop, ${partitions} partitions`,
         notes: [
-          `${count * rounds} events per side: ${rounds} interleaved rounds of ${count}`,
+          perSide,
           `Endpoint { partitions: ${partitions} } (one FIFO per partition, by repository) vs a`,
           `bare fetch loop with ${partitions} workers; a round's events per partition: ${split.join(" / ")}`,
           where,
         ],
-        ours: [{ value: parallel.ours.unitsPerSecond, unit: "events/s" }],
-        baseline: [{ value: parallel.baseline.unitsPerSecond, unit: "events/s" }],
-        ratio: parallel.ratio,
-        ratios: parallel.ratios,
-        target: 0.8,
+        ...(await compare(partitions)),
       });
     }
   } finally {

@@ -1,7 +1,13 @@
 // In-process comparisons: parse, encode and webhook verification against their bare baselines.
 import { Buffer } from "node:buffer";
 import { Webhook } from "standardwebhooks";
-import { type Envelope, encodeEnvelope, parseEnvelope, signWebhook, verifyWebhook } from "../src/index.ts";
+import {
+  type Envelope,
+  encodeEnvelope,
+  parseEnvelope,
+  signWebhook,
+  verifyWebhook,
+} from "../src/index.ts";
 import type { Fixture } from "./fixtures.ts";
 import { totalBytes } from "./fixtures.ts";
 import { compareSlices } from "./harness.ts";
@@ -106,7 +112,9 @@ export async function benchEncode(fixtures: Fixture[], options: MicroOptions): P
     // The comparison is only honest if ours writes what distribution wrote.
     const fixture = fixtures[index] as Fixture;
     if (encodeEnvelope(envelope) !== decoder.decode(fixture.bytes)) {
-      throw new Error(`bench: encodeEnvelope(parseEnvelope(${fixture.name})) is not byte-identical`);
+      throw new Error(
+        `bench: encodeEnvelope(parseEnvelope(${fixture.name})) is not byte-identical`,
+      );
     }
   }
   const oursBytes = envelopes.reduce((n, e) => n + utf8.encode(encodeEnvelope(e)).length, 0);
@@ -156,10 +164,11 @@ function bodyOfSize(envelopes: Envelope[], size: number): Uint8Array {
   const events = envelopes.flatMap((envelope) => envelope.events);
   const chosen: Envelope["events"] = [];
   let text = encodeEnvelope({ events: [] });
-  for (let i = 0; ; i++) {
-    const candidate = encodeEnvelope({ events: [...chosen, events[i % events.length]!] });
+  for (let i = 0; events.length > 0; i++) {
+    const event = events[i % events.length] as Envelope["events"][number];
+    const candidate = encodeEnvelope({ events: [...chosen, event] });
     if (utf8.encode(candidate).length > size) break;
-    chosen.push(events[i % events.length]!);
+    chosen.push(event);
     text = candidate;
   }
   const bytes = utf8.encode(text);
@@ -214,7 +223,7 @@ export async function benchVerify(
       },
       {
         op: () => {
-          blackhole += theirs.verify(body, headers).events.length;
+          blackhole += (theirs.verify(body, headers) as Envelope).events.length;
         },
         unitsPerOp: size,
       },
@@ -229,7 +238,7 @@ export async function benchVerify(
       },
       {
         op: () => {
-          blackhole += theirs.verify(body, headers).events.length;
+          blackhole += (theirs.verify(body, headers) as Envelope).events.length;
         },
         unitsPerOp: size,
       },
@@ -244,7 +253,8 @@ export async function benchVerify(
           "same secret, headers and Buffer body; both end with the parsed JSON: theirs.verify()",
           "parses the payload itself, so ours is `await verifyWebhook(...)` + JSON.parse(decode);",
           "ours is async Web Crypto (HMAC in native code, one await per call), theirs is sync JS",
-          "(fast-sha256); async ops are awaited one at a time",
+          "(fast-sha256); async ops are awaited one at a time; issue 2 sets no target here:",
+          "1.0x = parity with the reference package",
         ],
         1,
       ],

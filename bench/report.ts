@@ -49,12 +49,13 @@ function pad(text: string, width: number): string {
 /** The result table: one block per comparison, aligned columns. */
 export function formatTable(rows: readonly Row[]): string {
   const lines: string[] = [];
-  const header = `${pad("comparison", 48)}${pad("ours", 24)}${pad("baseline", 24)}${pad("ratio", 8)}${pad("target", 9)}result`;
+  const width = Math.max(...rows.map((row) => row.label.length), 10) + 2;
+  const header = `${pad("comparison", width)}${pad("ours", 24)}${pad("baseline", 24)}${pad("ratio", 8)}${pad("target", 9)}result`;
   lines.push(header, "-".repeat(header.length));
   for (const row of rows) {
     const spread = `rounds ${row.ratios.map((r) => r.toFixed(2)).join(" ")}`;
     lines.push(
-      pad(row.label, 48) +
+      pad(row.label, width) +
         pad(figure(row.ours[0] as Figure), 24) +
         pad(figure(row.baseline[0] as Figure), 24) +
         pad(`${row.ratio.toFixed(2)}x`, 8) +
@@ -64,7 +65,7 @@ export function formatTable(rows: readonly Row[]): string {
     const extra = row.ours.slice(1);
     if (extra.length > 0) {
       lines.push(
-        pad("", 48) +
+        pad("", width) +
           pad(extra.map(figure).join(", "), 24) +
           pad(row.baseline.slice(1).map(figure).join(", "), 24),
       );

@@ -39,7 +39,9 @@ await esbuild.build({
   platform: "node",
   target: "node20",
   // standardwebhooks is CommonJS: bundled too, so Bun and Deno need no node_modules lookup.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: "warning",
 });
 
@@ -50,7 +52,10 @@ function commandFor(name, json) {
   const args = [bundle, ...passed, `--json=${json}`];
   if (name === "node") return [process.execPath, ["--expose-gc", ...args]];
   if (name === "bun") return [bin("bun"), args];
-  return [bin("deno"), ["run", "-A", "--no-lock", "--no-config", "--v8-flags=--expose-gc", ...args]];
+  return [
+    bin("deno"),
+    ["run", "-A", "--no-lock", "--no-config", "--v8-flags=--expose-gc", ...args],
+  ];
 }
 
 /** Runs one runtime with our stdio; resolves with its exit code. Killed if it outlives 3 min. */
@@ -60,7 +65,12 @@ function runOne(name, json) {
     const child = spawn(file, args, {
       cwd: root,
       stdio: "inherit",
-      env: { ...process.env, BENCH_ROOT: root, BENCH_NODE: process.execPath, BENCH_COMMAND: command },
+      env: {
+        ...process.env,
+        BENCH_ROOT: root,
+        BENCH_NODE: process.execPath,
+        BENCH_COMMAND: command,
+      },
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
     child.once("error", (error) => {
@@ -95,7 +105,9 @@ if (results.length > 1) {
   const ids = [...new Set(results.flatMap((result) => result.rows.map((row) => row.id)))];
   const width = 30;
   const cell = (text) => text.padEnd(width);
-  console.log(`\nratio (ours) by runtime\n${cell("comparison")}${results.map((r) => cell(r.runtime)).join("")}`);
+  console.log(
+    `\nratio (ours) by runtime\n${cell("comparison")}${results.map((r) => cell(r.runtime)).join("")}`,
+  );
   for (const id of ids) {
     const cells = results.map((result) => {
       const row = result.rows.find((candidate) => candidate.id === id);

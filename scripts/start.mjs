@@ -200,6 +200,9 @@ const relay = start(
     `RELAY_INGEST_TOKENS:${ingestToken}`,
     "--var",
     `RELAY_ADMIN_TOKEN:${adminToken}`,
+    // The admin console of `npm run admin` (examples/browser-admin) calls the relay from its origin.
+    "--var",
+    `RELAY_CORS_ORIGINS:${process.env.RELAY_CORS_ORIGINS ?? "http://127.0.0.1:8790"}`,
   ],
   { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
 );

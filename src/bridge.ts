@@ -14,7 +14,6 @@ import type {
   ActorRecord,
   Descriptor,
   Event,
-  Platform,
   RequestRecord,
   SourceRecord,
   Target,
@@ -148,94 +147,90 @@ const REPOSITORY =
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 const TAG = /^\w[\w.-]{0,127}$/;
 
-function fail(method: string, what: string, value: unknown, rule: string): never {
+/** Returns `value` if `valid`, else throws a TypeError naming the method, the field and the rule. */
+function check<T>(method: string, what: string, value: unknown, valid: boolean, rule: string): T {
+  if (valid) return value as T;
   const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
   throw new TypeError(`${method}: ${what} ${shown} is not valid: ${rule}`);
 }
 
-function checkRepository(method: string, what: string, value: unknown): string {
-  if (typeof value !== "string" || value.length > 255 || !REPOSITORY.test(value)) {
-    fail(method, what, value, "lowercase path components separated by '/', at most 255 characters");
-  }
-  return value;
-}
+const matches = (value: unknown, pattern: RegExp): boolean =>
+  typeof value === "string" && pattern.test(value);
 
-function checkDigest(method: string, value: unknown): string {
-  if (typeof value !== "string" || !DIGEST.test(value)) {
-    fail(method, "digest", value, "expected algorithm:hex such as sha256:<64 hex digits>");
-  }
-  return value;
-}
+const checkRepository = (method: string, value: unknown, what = "repository"): string =>
+  check(
+    method,
+    what,
+    value,
+    matches(value, REPOSITORY) && (value as string).length <= 255,
+    "lowercase path components separated by '/', at most 255 characters",
+  );
 
-function checkSize(method: string, value: unknown): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    fail(method, "size", value, "expected a non-negative integer");
-  }
-  return value as number;
-}
+const checkDigest = (method: string, value: unknown): string =>
+  check(
+    method,
+    "digest",
+    value,
+    matches(value, DIGEST),
+    "expected algorithm:hex such as sha256:<64 hex digits>",
+  );
 
-function checkTag(method: string, value: unknown): string {
-  if (typeof value !== "string" || !TAG.test(value)) {
-    fail(method, "tag", value, "expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  }
-  return value;
-}
+const checkSize = (method: string, value: unknown): number =>
+  check(
+    method,
+    "size",
+    value,
+    Number.isSafeInteger(value) && (value as number) >= 0,
+    "expected a non-negative integer",
+  );
 
-/** Sets `key` unless `value` is Go's empty value for omitempty (undefined, "", 0, []). */
-function put(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (value === undefined || value === "" || value === 0) return;
-  if (Array.isArray(value) && value.length === 0) return;
-  if (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.keys(value).length === 0
-  ) {
-    return;
-  }
-  object[key] = value;
-}
+const checkTag = (method: string, value: unknown): string =>
+  check(method, "tag", value, matches(value, TAG), "expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
-function copyPlatform(platform: Platform): Platform {
-  const copy: Platform = { architecture: platform.architecture, os: platform.os };
-  put(copy, "os.version", platform["os.version"]);
-  put(copy, "os.features", platform["os.features"] && [...platform["os.features"]]);
-  put(copy, "variant", platform.variant);
-  put(copy, "features", platform.features && [...platform.features]);
-  return copy;
+/**
+ * Copies `keys` of `from` (arrays and objects one level deep) unless a value is Go's empty value
+ * for omitempty (undefined, "", 0, [], {}).
+ */
+function copy<T extends object>(into: T, from: object, keys: readonly string[]): T {
+  for (const key of keys) {
+    let value = (from as Record<string, unknown>)[key];
+    if (value === undefined || value === "" || value === 0) continue;
+    if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      value = [...value];
+    } else if (typeof value === "object" && value !== null) {
+      if (Object.keys(value).length === 0) continue;
+      value = { ...value };
+    }
+    (into as Record<string, unknown>)[key] = value;
+  }
+  return into;
 }
 
 /** The descriptor fields distribution copies, omitempty, in the v2.x struct order. */
-function copyDescriptor(into: Record<string, unknown>, descriptor: Descriptor): void {
-  put(into, "mediaType", descriptor.mediaType);
-  put(into, "size", descriptor.size);
-  put(into, "digest", descriptor.digest);
-  put(into, "urls", descriptor.urls && [...descriptor.urls]);
-  put(into, "annotations", descriptor.annotations && { ...descriptor.annotations });
-  put(into, "data", descriptor.data);
-  if (descriptor.platform) into.platform = copyPlatform(descriptor.platform);
-  put(into, "artifactType", descriptor.artifactType);
-}
-
-/** Request record as Go serialises it: `id`, `method`, `useragent` always; the rest omitempty. */
-function copyRequest(request: RequestRecord): RequestRecord {
-  const copy: RequestRecord = { id: request.id ?? "" };
-  put(copy, "addr", request.addr);
-  put(copy, "host", request.host);
-  copy.method = request.method ?? "";
-  copy.useragent = request.useragent ?? "";
-  return copy;
+function copyDescriptor<T extends object>(into: T, descriptor: Descriptor): T {
+  copy(into, descriptor, ["mediaType", "size", "digest", "urls", "annotations", "data"]);
+  const { platform } = descriptor;
+  // A platform is a pointer in Go (kept when set) whose architecture and os are always written.
+  if (platform) {
+    const { architecture, os } = platform;
+    (into as Descriptor).platform = copy({ architecture, os }, platform, [
+      "os.version",
+      "os.features",
+      "variant",
+      "features",
+    ]);
+  }
+  return copy(into, descriptor, ["artifactType"]);
 }
 
 function trimBase(baseUrl: string): string {
-  if (typeof baseUrl !== "string") fail("createBridge", "baseUrl", baseUrl, "expected a string");
-  if (baseUrl !== "" && !baseUrl.startsWith("/")) {
-    try {
-      new URL(baseUrl);
-    } catch {
-      fail("createBridge", "baseUrl", baseUrl, 'expected an absolute URL, a path or ""');
-    }
-  }
+  check("createBridge", "baseUrl", baseUrl, typeof baseUrl === "string", "expected a string");
+  let absolute = baseUrl === "" || baseUrl.startsWith("/");
+  try {
+    absolute ||= new URL(baseUrl) !== undefined;
+  } catch {}
+  check("createBridge", "baseUrl", baseUrl, absolute, 'expected an absolute URL, a path or ""');
   return baseUrl.replace(/\/+$/, "");
 }
 
@@ -276,13 +271,14 @@ export function createBridge(options: BridgeOptions): Bridge {
   const base = trimBase(options.baseUrl);
   const includeReferences = options.includeReferences === true;
   const { now, ids = "v4" } = options;
-  if (ids !== "v4" && ids !== "v7") fail("createBridge", "ids", ids, 'expected "v4" or "v7"');
-  const source: SourceRecord = {};
-  put(source, "addr", options.source.addr);
-  put(source, "instanceID", options.source.instanceID);
-  const actor: ActorRecord = {};
-  put(actor, "name", options.actor.name);
-  const request = copyRequest(options.request);
+  check("createBridge", "ids", ids, ids === "v4" || ids === "v7", 'expected "v4" or "v7"');
+  const source: SourceRecord = copy({}, options.source, ["addr", "instanceID"]);
+  const actor: ActorRecord = copy({}, options.actor, ["name"]);
+  // Go writes `id`, `method` and `useragent` even when empty; `addr` and `host` are omitempty.
+  const from = options.request;
+  const request: RequestRecord = copy({ id: from.id ?? "" }, from, ["addr", "host"]);
+  request.method = from.method ?? "";
+  request.useragent = from.useragent ?? "";
 
   // Records are copied per event so that a consumer changing one event cannot change another.
   const event = (action: EventAction, target: Target): Event => {
@@ -305,28 +301,29 @@ export function createBridge(options: BridgeOptions): Bridge {
     manifest: ManifestDescriptor,
     extras: ManifestEventOptions = {},
   ): Event => {
-    checkRepository(method, "repository", repository);
+    checkRepository(method, repository);
     const mediaType = manifest?.mediaType;
-    if (typeof mediaType !== "string" || mediaType === "") {
-      fail(method, "manifest.mediaType", mediaType, "expected a non-empty string");
-    }
+    check(
+      method,
+      "manifest.mediaType",
+      mediaType,
+      typeof mediaType === "string" && mediaType !== "",
+      "expected a non-empty string",
+    );
     const digest = checkDigest(method, manifest.digest);
     const size = checkSize(method, manifest.size);
     // Only media type, digest and size come from the manifest (as in distribution).
-    const target = {} as Target;
-    put(target, "mediaType", mediaType);
-    put(target, "size", size);
-    put(target, "digest", digest);
-    put(target, "length", size);
-    target.repository = repository;
-    target.url = `${base}/v2/${repository}/manifests/${digest}`;
+    const target: Target = {
+      mediaType,
+      ...(size && { size }),
+      digest,
+      ...(size && { length: size }),
+      repository,
+      url: `${base}/v2/${repository}/manifests/${digest}`,
+    };
     if (extras.tag !== undefined) target.tag = checkTag(method, extras.tag);
     if (includeReferences && extras.references !== undefined && extras.references.length > 0) {
-      target.references = extras.references.map((reference) => {
-        const copy: Descriptor = {};
-        copyDescriptor(copy, reference);
-        return copy;
-      });
+      target.references = extras.references.map((reference) => copyDescriptor({}, reference));
     }
     return event(action, target);
   };
@@ -338,22 +335,24 @@ export function createBridge(options: BridgeOptions): Bridge {
     blob: BlobDescriptor,
     fromRepository?: string,
   ): Event => {
-    checkRepository(method, "repository", repository);
+    checkRepository(method, repository);
     const digest = checkDigest(method, blob?.digest);
     const size = checkSize(method, blob.size);
-    const target = {} as Target;
-    copyDescriptor(target, { ...blob, mediaType: blob.mediaType || BlobMediaType });
-    put(target, "length", size);
+    const target = copyDescriptor({} as Target, {
+      ...blob,
+      mediaType: blob.mediaType || BlobMediaType,
+    });
+    if (size) target.length = size;
     target.repository = repository;
     if (fromRepository !== undefined) {
-      target.fromRepository = checkRepository(method, "fromRepository", fromRepository);
+      target.fromRepository = checkRepository(method, fromRepository, "fromRepository");
     }
     target.url = `${base}/v2/${repository}/blobs/${digest}`;
     return event(action, target);
   };
 
   const deleteEvent = (method: string, repository: string, extra: Partial<Target>): Event => {
-    checkRepository(method, "repository", repository);
+    checkRepository(method, repository);
     return event(EventActionDelete, { repository, ...extra });
   };
 
@@ -369,9 +368,14 @@ export function createBridge(options: BridgeOptions): Bridge {
     blobPulled: (repository, blob) => blobEvent("blobPulled", EventActionPull, repository, blob),
     blobPushed: (repository, blob) => blobEvent("blobPushed", EventActionPush, repository, blob),
     blobMounted: (repository, blob, fromRepository) => {
-      if (fromRepository === undefined) {
-        fail("blobMounted", "fromRepository", fromRepository, "the source repository is required");
-      }
+      const required = fromRepository !== undefined;
+      check(
+        "blobMounted",
+        "fromRepository",
+        fromRepository,
+        required,
+        "the source repository is required",
+      );
       return blobEvent("blobMounted", EventActionMount, repository, blob, fromRepository);
     },
     blobDeleted: (repository, digest) =>

@@ -58,48 +58,48 @@ export class BroadcastError extends AggregateError {
  * ```
  */
 export class Broadcaster<E = Event> implements Sink<E> {
-  private readonly sinks: Sink<E>[] = [];
-  private readonly onError: BroadcasterOptions<E>["onError"];
-  private tail: Promise<unknown> = Promise.resolve();
-  private closing: Promise<void> | undefined;
+  readonly #sinks: Sink<E>[] = [];
+  readonly #onError: BroadcasterOptions<E>["onError"];
+  #tail: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
 
   constructor(sinks: Iterable<Sink<E>> = [], options: BroadcasterOptions<E> = {}) {
-    for (const sink of sinks) if (!this.sinks.includes(sink)) this.sinks.push(sink);
-    this.onError = options.onError;
+    for (const sink of sinks) if (!this.#sinks.includes(sink)) this.#sinks.push(sink);
+    this.#onError = options.onError;
   }
 
   /** How many sinks are currently written to. */
   get size(): number {
-    return this.sinks.length;
+    return this.#sinks.length;
   }
 
   /** Adds `sink` at the end (no-op if present). Rejects {@link SinkClosedError} after close. */
   add(sink: Sink<E>): Promise<void> {
-    return this.dispatch(() => {
-      if (!this.sinks.includes(sink)) this.sinks.push(sink);
+    return this.#dispatch(() => {
+      if (!this.#sinks.includes(sink)) this.#sinks.push(sink);
     });
   }
 
   /** Removes `sink` (no-op if absent). Rejects {@link SinkClosedError} after close. */
   remove(sink: Sink<E>): Promise<void> {
-    return this.dispatch(() => this.drop(sink));
+    return this.#dispatch(() => this.#drop(sink));
   }
 
   write(...events: E[]): Promise<void> {
-    return this.dispatch(async () => {
+    return this.#dispatch(async () => {
       if (events.length === 0) return;
-      const targets = [...this.sinks];
+      const targets = [...this.#sinks];
       const errors: unknown[] = [];
       for (const sink of targets) {
         try {
           await sink.write(...events);
         } catch (error) {
           if (error instanceof SinkClosedError) {
-            this.drop(sink);
+            this.#drop(sink);
             continue;
           }
           errors.push(error);
-          this.report(error, sink, events);
+          this.#report(error, sink, events);
         }
       }
       if (errors.length > 0) throw new BroadcastError(errors, targets.length);
@@ -107,11 +107,11 @@ export class Broadcaster<E = Event> implements Sink<E> {
   }
 
   close(): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.#closing) return this.#closing;
     // Queue behind pending writes, then refuse new work: close is the dispatcher's last task.
-    const previous = this.tail;
-    this.closing = previous.then(async () => {
-      const targets = this.sinks.splice(0);
+    const previous = this.#tail;
+    this.#closing = previous.then(async () => {
+      const targets = this.#sinks.splice(0);
       const errors: unknown[] = [];
       for (const sink of targets) {
         try {
@@ -119,30 +119,30 @@ export class Broadcaster<E = Event> implements Sink<E> {
         } catch (error) {
           if (error instanceof SinkClosedError) continue;
           errors.push(error);
-          this.report(error, sink, []);
+          this.#report(error, sink, []);
         }
       }
       if (errors.length > 0) throw new BroadcastError(errors, targets.length, "close");
     });
-    return this.closing;
+    return this.#closing;
   }
 
   /** Runs `task` after every task dispatched before it; the chain survives failures. */
-  private dispatch(task: () => void | Promise<void>): Promise<void> {
-    if (this.closing) return Promise.reject(new SinkClosedError("broadcaster"));
-    const run = this.tail.then(task);
-    this.tail = run.catch(() => undefined);
+  #dispatch(task: () => void | Promise<void>): Promise<void> {
+    if (this.#closing) return Promise.reject(new SinkClosedError("broadcaster"));
+    const run = this.#tail.then(task);
+    this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  private drop(sink: Sink<E>): void {
-    const index = this.sinks.indexOf(sink);
-    if (index >= 0) this.sinks.splice(index, 1);
+  #drop(sink: Sink<E>): void {
+    const index = this.#sinks.indexOf(sink);
+    if (index >= 0) this.#sinks.splice(index, 1);
   }
 
-  private report(error: unknown, sink: Sink<E>, events: E[]): void {
+  #report(error: unknown, sink: Sink<E>, events: E[]): void {
     try {
-      this.onError?.(error, sink, events);
+      this.#onError?.(error, sink, events);
     } catch {
       // A throwing observer must not turn one sink's failure into everyone's.
     }

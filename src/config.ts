@@ -1,7 +1,11 @@
-// Endpoint configuration: distribution's `notifications.endpoints[]` keys plus ours, validated
-// with valibot (types inferred from the schema) and normalised with distribution's defaults.
+// Endpoint configuration: distribution's `notifications.endpoints[]` keys plus ours, validated by
+// a small set of rules (one per key) and normalised with distribution's defaults. Hand-written
+// rather than valibot: an Endpoint would otherwise ship about 9 KB of valibot for this alone.
+// `EndpointConfigSchema` wraps the same rules for valibot and Standard Schema users.
 import * as v from "valibot";
 import {
+  type EnvelopeMediaType,
+  type EventAction,
   EventActionDelete,
   EventActionMount,
   EventActionPull,
@@ -9,6 +13,7 @@ import {
   EventsMediaType,
   EventsMediaTypeV2,
 } from "./constants.ts";
+import type { OverflowPolicy } from "./queue.ts";
 
 /**
  * One problem found in a configuration: `key` is the path of the offending key
@@ -100,14 +105,13 @@ export function parseDuration(value: string | number): number {
   return text.startsWith("-") ? -total : total;
 }
 
-const knownActions = [
+const knownActions: readonly unknown[] = [
   EventActionPull,
   EventActionPush,
   EventActionMount,
   EventActionDelete,
-] as const;
-const mediaTypes = [EventsMediaType, EventsMediaTypeV2] as const;
-const overflows = ["reject", "drop-oldest"] as const;
+];
+const mediaTypes: readonly unknown[] = [EventsMediaType, EventsMediaTypeV2];
 
 const defaults = {
   timeout: 1000,
@@ -118,90 +122,156 @@ const defaults = {
   exponential: { base: 1000, factor: 1000, max: 20_000 },
 } as const;
 
-/** A YAML mapping / JSON object (valibot's object schemas would also take an array). */
-const mapping = (message: string) =>
-  v.custom<Record<string, unknown>>(
-    (input) => typeof input === "object" && input !== null && !Array.isArray(input),
-    message,
-  );
+/**
+ * The keys of one endpoint's configuration; `Duration` is how durations are written (input: Go
+ * strings or ms; after parsing: ms). `null` is YAML's empty value and means "not set".
+ */
+interface ConfigKeys<Duration> {
+  name?: string | null;
+  disabled?: boolean | null;
+  url?: string | null;
+  /** Header name to one value or a list of values. */
+  headers?: Record<string, string | readonly string[]> | null;
+  timeout?: Duration | null;
+  threshold?: number | null;
+  backoff?: Duration | null;
+  ignoredmediatypes?: readonly string[] | null;
+  ignore?: {
+    mediatypes?: readonly string[] | null;
+    actions?: readonly EventAction[] | null;
+  } | null;
+  /** A Standard Webhooks secret (`whsec_...`) or several (rotation). */
+  secret?: string | readonly string[] | null;
+  maxAttempts?: number | null;
+  maxAge?: Duration | null;
+  maxBatch?: number | null;
+  strategy?:
+    | { type: "breaker"; threshold?: number | null; backoff?: Duration | null }
+    | {
+        type: "exponential";
+        base?: Duration | null;
+        factor?: Duration | null;
+        max?: Duration | null;
+      }
+    | null;
+  partitions?: number | null;
+  mediaType?: EnvelopeMediaType | null;
+  capacity?: number | null;
+  overflow?: OverflowPolicy | null;
+}
 
-const optional = <S extends v.GenericSchema>(schema: S) => v.nullish(schema);
+/**
+ * What {@link parseEndpointConfig} accepts (distribution's YAML keys plus ours).
+ *
+ * @example
+ * ```ts
+ * import type { EndpointConfigInput } from "registry-relay";
+ * const input: EndpointConfigInput = { url: "https://hooks.example.com/in", timeout: "2s", ignore: { actions: ["pull"] } };
+ * ```
+ */
+export type EndpointConfigInput = ConfigKeys<string | number>;
 
-const text = v.string("must be a string");
+// ---------------------------------------------------------------------------------------------
+// Rules: each checks the value at `path`, reports what is wrong and returns the value to keep.
 
-const duration = v.pipe(
-  v.union([v.string(), v.number()], 'must be a duration such as "1s" or a number of milliseconds'),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+/** Where a value sits: keys and array indices from the root. */
+type Path = readonly (string | number)[];
+type Report = (path: Path, message: string) => undefined;
+type Rule = (value: unknown, path: Path, report: Report) => unknown;
+
+const mappingMessage = "must be a mapping of keys to values";
+const durationMessage = 'must be a duration such as "1s" or a number of milliseconds';
+
+/** A YAML mapping / JSON object (not an array). */
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && Array.from(value).every((item) => typeof item === "string");
+
+/** A value `accepts` takes as it is. */
+const valueWhere =
+  (accepts: (value: unknown) => boolean, message: string): Rule =>
+  (value, path, report) =>
+    accepts(value) ? value : report(path, message);
+
+/** A string that passes `accepts`. */
+const textWhere =
+  (accepts: (text: string) => boolean, message: string): Rule =>
+  (value, path, report) => {
+    if (typeof value !== "string") return report(path, "must be a string");
+    if (!accepts(value)) report(path, message);
+    return value;
+  };
+
+const listOf =
+  (item: Rule, message: string): Rule =>
+  (value, path, report) =>
+    Array.isArray(value)
+      ? Array.from(value, (entry, index) => item(entry, [...path, index], report))
+      : report(path, message);
+
+const integer = valueWhere(Number.isInteger, "must be an integer");
+
+const positiveInteger: Rule = (value, path, report) => {
+  integer(value, path, report);
+  if (typeof value === "number" && value < 1) report(path, "must be an integer >= 1");
+  return value;
+};
+
+/** A duration in ms, optionally within bounds (`valid`). */
+const durationWhere =
+  (valid?: (ms: number) => boolean, message = ""): Rule =>
+  (value, path, report) => {
+    if (typeof value !== "string" && (typeof value !== "number" || Number.isNaN(value))) {
+      return report(path, durationMessage);
+    }
+    let ms: number;
     try {
-      return parseDuration(dataset.value);
+      ms = parseDuration(value);
     } catch (error) {
-      addIssue({ message: error instanceof ConfigError ? error.reason : String(error) });
-      return NEVER;
+      return report(path, (error as ConfigError).reason);
     }
-  }),
-);
+    if (valid && !valid(ms)) report(path, message);
+    return ms;
+  };
+const duration = durationWhere();
 
-const positiveDuration = v.pipe(
-  duration,
-  v.check((ms) => ms > 0, "must be longer than 0"),
-);
+const isHttpUrl = (text: string): boolean => {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+};
 
-const nonNegativeDuration = v.pipe(
-  duration,
-  v.check((ms) => ms >= 0, "must not be negative"),
-);
+const headerValue = textWhere((text) => !/[\r\n\0]/.test(text), "must not contain CR, LF or NUL");
 
-const integer = v.pipe(v.number("must be an integer"), v.integer("must be an integer"));
+const headers: Rule = (value, path, report) => {
+  if (!isMapping(value)) return report(path, "must be a map of header names to lists of values");
+  const kept: Record<string, unknown> = {};
+  for (const name in value) {
+    // As valibot's record: own keys only, never ones that could reach a prototype.
+    if (!Object.hasOwn(value, name) || ["__proto__", "prototype", "constructor"].includes(name))
+      continue;
+    const at = [...path, name];
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) report(at, "is not a valid header name");
+    const values = value[name];
+    if (typeof values === "string") kept[name] = headerValue(values, at, report);
+    else if (isStringList(values)) {
+      kept[name] = values.map((item, index) => headerValue(item, [...at, index], report));
+    } else report(at, "must be a string or a list of strings");
+  }
+  return kept;
+};
 
-const positiveInteger = v.pipe(integer, v.minValue(1, "must be an integer >= 1"));
-
-const url = v.pipe(
-  text,
-  v.check((value) => {
-    try {
-      const { protocol } = new URL(value);
-      return protocol === "http:" || protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "must be an absolute http or https URL"),
-);
-
-const headerName = v.pipe(
-  v.string(),
-  v.regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "is not a valid header name"),
-);
-
-const headerValue = v.pipe(
-  v.string("must be a string"),
-  v.check((value) => !/[\r\n\0]/.test(value), "must not contain CR, LF or NUL"),
-);
-
-const headers = v.pipe(
-  mapping("must be a map of header names to lists of values"),
-  v.record(
-    headerName,
-    v.union(
-      [headerValue, v.array(headerValue, "must be a string or a list of strings")],
-      "must be a string or a list of strings",
-    ),
-    "must be a map of header names to lists of values",
-  ),
-);
-
-const mediaType = v.pipe(
-  v.string("must be a string"),
-  v.regex(
-    /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*$/,
+const mediaTypeList = listOf(
+  textWhere(
+    (text) => /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*$/.test(text),
     "must be a media type such as application/octet-stream",
   ),
-);
-
-const mediaTypeList = v.array(mediaType, "must be a list of media types");
-
-const actionList = v.array(
-  v.picklist(knownActions, 'must be one of "pull", "push", "mount", "delete"'),
-  "must be a list of actions",
+  "must be a list of media types",
 );
 
 const secretBytes = (value: string): number | undefined => {
@@ -214,86 +284,120 @@ const secretBytes = (value: string): number | undefined => {
   }
 };
 
-const secret = v.pipe(
-  v.string("must be a string"),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const bytes = secretBytes(dataset.value);
-    if (bytes === undefined) {
-      addIssue({ message: "must be whsec_ followed by base64 (a Standard Webhooks secret)" });
-    } else if (bytes < 24 || bytes > 64) {
-      addIssue({ message: "must decode to 24 to 64 bytes (Standard Webhooks)" });
+const secret = textWhere(
+  (text) => secretBytes(text) !== undefined,
+  "must be whsec_ followed by base64 (a Standard Webhooks secret)",
+);
+
+const secrets: Rule = (value, path, report) => {
+  const one = (text: string, at: Path) => {
+    const bytes = secretBytes(text);
+    if (bytes !== undefined && (bytes < 24 || bytes > 64)) {
+      report(at, "must decode to 24 to 64 bytes (Standard Webhooks)");
     }
+    return secret(text, at, report);
+  };
+  if (typeof value === "string") return one(value, path);
+  if (!isStringList(value))
+    return report(path, "must be a secret (whsec_...) or a list of secrets");
+  if (value.length === 0) report(path, "must list at least one secret");
+  return value.map((text, index) => one(text, [...path, index]));
+};
+
+/** Compares keys ignoring case, punctuation and a plural s, to suggest the intended key. */
+const loose = (key: string) =>
+  key
+    .toLowerCase()
+    .replace(/[^a-z]/g, "")
+    .replace(/s$/, "");
+
+let known: Map<string, string> | undefined;
+
+/** A mapping of exactly these keys (`null` or `undefined` values: not set). */
+const strictObject =
+  (rules: Record<string, Rule>): Rule =>
+  (value, path, report) => {
+    if (!isMapping(value)) return report(path, mappingMessage);
+    const kept: Record<string, unknown> = {};
+    for (const key in rules) {
+      if (!(key in value)) continue;
+      const item = value[key];
+      kept[key] = item == null ? item : (rules[key] as Rule)(item, [...path, key], report);
+    }
+    for (const key in value) {
+      if (Object.hasOwn(rules, key)) continue;
+      known ??= new Map(
+        [...Object.keys(entries), "mediatypes", "actions", "type", "base", "factor", "max"].map(
+          (name) => [loose(name), name],
+        ),
+      );
+      const suggestion = known.get(loose(key));
+      const hint = suggestion && suggestion !== key ? ` (did you mean "${suggestion}"?)` : "";
+      report([...path, key], `unknown key${hint}`);
+      break; // one unknown key per mapping is enough to see what is wrong
+    }
+    return kept;
+  };
+
+const same: Rule = (value) => value;
+
+const strategies: Record<string, Rule> = {
+  breaker: strictObject({ type: same, threshold: integer, backoff: duration }),
+  exponential: strictObject({
+    type: same,
+    base: durationWhere((ms) => ms >= 0, "must not be negative"),
+    factor: duration,
+    max: duration,
   }),
-);
+};
 
-const secrets = v.union(
-  [secret, v.pipe(v.array(secret), v.minLength(1, "must list at least one secret"))],
-  "must be a secret (whsec_...) or a list of secrets",
-);
-
-const strictMessage = "must be a mapping of keys to values";
-
-const breaker = v.strictObject(
-  {
-    type: v.literal("breaker"),
-    threshold: optional(integer),
-    backoff: optional(duration),
+const entries: Record<string, Rule> = {
+  name: textWhere(() => true, ""),
+  disabled: valueWhere((value) => typeof value === "boolean", "must be true or false"),
+  url: textWhere(isHttpUrl, "must be an absolute http or https URL"),
+  headers,
+  timeout: duration,
+  threshold: integer,
+  backoff: duration,
+  ignoredmediatypes: mediaTypeList,
+  ignore: strictObject({
+    mediatypes: mediaTypeList,
+    actions: listOf(
+      valueWhere(
+        (value) => knownActions.includes(value),
+        'must be one of "pull", "push", "mount", "delete"',
+      ),
+      "must be a list of actions",
+    ),
+  }),
+  secret: secrets,
+  maxAttempts: positiveInteger,
+  maxAge: durationWhere((ms) => ms > 0, "must be longer than 0"),
+  maxBatch: positiveInteger,
+  strategy: (value, path, report) => {
+    if (!isMapping(value)) return report(path, mappingMessage);
+    const { type } = value;
+    if (type === "breaker" || type === "exponential")
+      return strategies[type]?.(value, path, report);
+    return report([...path, "type"], 'must be "breaker" or "exponential"');
   },
-  strictMessage,
-);
-
-const exponential = v.strictObject(
-  {
-    type: v.literal("exponential"),
-    base: optional(nonNegativeDuration),
-    factor: optional(duration),
-    max: optional(duration),
-  },
-  strictMessage,
-);
-
-const strategy = v.pipe(
-  mapping(strictMessage),
-  v.variant("type", [breaker, exponential], 'must be "breaker" or "exponential"'),
-);
-
-const ignore = v.pipe(
-  mapping(strictMessage),
-  v.strictObject(
-    { mediatypes: optional(mediaTypeList), actions: optional(actionList) },
-    strictMessage,
+  partitions: positiveInteger,
+  mediaType: valueWhere(
+    (value) => mediaTypes.includes(value),
+    `must be ${mediaTypes.join(" or ")}`,
   ),
-);
-
-const entries = {
-  name: optional(text),
-  disabled: optional(v.boolean("must be true or false")),
-  url: optional(url),
-  headers: optional(headers),
-  timeout: optional(duration),
-  threshold: optional(integer),
-  backoff: optional(duration),
-  ignoredmediatypes: optional(mediaTypeList),
-  ignore: optional(ignore),
-  secret: optional(secrets),
-  maxAttempts: optional(positiveInteger),
-  maxAge: optional(positiveDuration),
-  maxBatch: optional(positiveInteger),
-  strategy: optional(strategy),
-  partitions: optional(positiveInteger),
-  mediaType: optional(v.picklist(mediaTypes, `must be ${mediaTypes.join(" or ")}`)),
-  capacity: optional(positiveInteger),
-  overflow: optional(v.picklist(overflows, 'must be "reject" or "drop-oldest"')),
+  capacity: positiveInteger,
+  overflow: valueWhere(
+    (value) => value === "reject" || value === "drop-oldest",
+    'must be "reject" or "drop-oldest"',
+  ),
 };
 
 /** Distribution's rule for timeout, threshold and backoff: missing or <= 0 means the default. */
 const orDefault = (value: number | null | undefined, fallback: number): number =>
   value != null && value > 0 ? value : fallback;
 
-type Raw = v.InferOutput<v.StrictObjectSchema<typeof entries, undefined>>;
-
-function normalize(raw: Raw) {
+function normalize(raw: ConfigKeys<number>) {
   const threshold = orDefault(raw.threshold, defaults.threshold);
   const backoff = orDefault(raw.backoff, defaults.backoff);
   const chosen = raw.strategy;
@@ -340,35 +444,6 @@ function normalize(raw: Raw) {
 }
 
 /**
- * The schema of one endpoint's configuration: unknown keys are rejected, the output is
- * normalised (defaults applied, durations in ms, headers as lists, both ignore lists merged).
- * The output is itself valid input (parsing is idempotent).
- *
- * @example
- * ```ts
- * import * as v from "valibot";
- * import { EndpointConfigSchema } from "registry-relay";
- * const result = v.safeParse(EndpointConfigSchema, { url: "https://hooks.example.com/in" });
- * ```
- */
-export const EndpointConfigSchema = v.pipe(
-  mapping(strictMessage),
-  v.strictObject(entries, strictMessage),
-  v.transform(normalize),
-);
-
-/**
- * What {@link parseEndpointConfig} accepts (distribution's YAML keys plus ours).
- *
- * @example
- * ```ts
- * import type { EndpointConfigInput } from "registry-relay";
- * const input: EndpointConfigInput = { url: "https://hooks.example.com/in", timeout: "2s", ignore: { actions: ["pull"] } };
- * ```
- */
-export type EndpointConfigInput = v.InferInput<typeof EndpointConfigSchema>;
-
-/**
  * A normalised endpoint configuration (durations in ms, defaults applied).
  *
  * @example
@@ -378,42 +453,51 @@ export type EndpointConfigInput = v.InferInput<typeof EndpointConfigSchema>;
  * config.timeout; // 1000
  * ```
  */
-export type EndpointConfig = v.InferOutput<typeof EndpointConfigSchema>;
+export type EndpointConfig = ReturnType<typeof normalize>;
 
-/** Compares keys ignoring case, punctuation and a plural s, to suggest the intended key. */
-const loose = (key: string) =>
-  key
-    .toLowerCase()
-    .replace(/[^a-z]/g, "")
-    .replace(/s$/, "");
+/** Checks a configuration: the normalised result, or every problem with its path. */
+function checkConfig(input: unknown): {
+  config?: EndpointConfig;
+  issues: { path: Path; message: string }[];
+} {
+  const issues: { path: Path; message: string }[] = [];
+  const raw = strictObject(entries)(input, [], (path, message) => {
+    issues.push({ path, message });
+    return undefined;
+  });
+  return issues.length > 0 ? { issues } : { config: normalize(raw as ConfigKeys<number>), issues };
+}
 
-const known = new Map(
-  [...Object.keys(entries), "mediatypes", "actions", "type", "base", "factor", "max"].map((key) => [
-    loose(key),
-    key,
-  ]),
+/**
+ * The schema of one endpoint's configuration (valibot, hence Standard Schema): unknown keys are
+ * rejected, the output is normalised (defaults applied, durations in ms, headers as lists, both
+ * ignore lists merged). The output is itself valid input (parsing is idempotent).
+ *
+ * @example
+ * ```ts
+ * import * as v from "valibot";
+ * import { EndpointConfigSchema } from "registry-relay";
+ * const result = v.safeParse(EndpointConfigSchema, { url: "https://hooks.example.com/in" });
+ * ```
+ */
+// The annotations let bundlers drop the schema when only `parseEndpointConfig` is used.
+export const EndpointConfigSchema = /* @__PURE__ */ v.pipe(
+  /* @__PURE__ */ v.unknown(),
+  /* @__PURE__ */ v.rawTransform<unknown, EndpointConfig>(({ dataset, addIssue, NEVER }) => {
+    const { config, issues } = checkConfig(dataset.value);
+    for (const { path, message } of issues) {
+      const items = path.map((key) => ({
+        type: "unknown" as const,
+        origin: "value" as const,
+        input: undefined,
+        key,
+        value: undefined,
+      }));
+      addIssue({ message, ...(items.length > 0 && { path: items as [(typeof items)[0]] }) });
+    }
+    return config ?? NEVER;
+  }),
 );
-
-function keyOf(issue: v.BaseIssue<unknown>): string {
-  let key = "";
-  for (const item of issue.path ?? []) {
-    const name = String(item.key);
-    key += typeof item.key === "number" ? `[${name}]` : key ? `.${name}` : name;
-  }
-  return key;
-}
-
-function reasonOf(issue: v.BaseIssue<unknown>): string {
-  // A strict object reports an unknown key as "expected never" at that key.
-  if (issue.type === "strict_object" && issue.expected === "never") {
-    const last = issue.path?.at(-1)?.key;
-    const suggestion = known.get(loose(String(last)));
-    return suggestion && suggestion !== last
-      ? `unknown key (did you mean "${suggestion}"?)`
-      : "unknown key";
-  }
-  return issue.message;
-}
 
 /**
  * Validates and normalises one endpoint's configuration: distribution's keys (`name`,
@@ -436,10 +520,15 @@ function reasonOf(issue: v.BaseIssue<unknown>): string {
  * ```
  */
 export function parseEndpointConfig(input: unknown): EndpointConfig {
-  if (input === undefined || input === null) input = {};
-  const result = v.safeParse(EndpointConfigSchema, input, { abortEarly: false });
-  if (result.success) return result.output;
-  const issues = result.issues.map((issue) => ({ key: keyOf(issue), message: reasonOf(issue) }));
-  const first = issues[0] ?? { key: "", message: "invalid configuration" };
-  throw new ConfigError(first.key, first.message, issues);
+  const { config, issues } = checkConfig(input ?? {});
+  if (config) return config;
+  const listed = issues.map(({ path, message }) => ({
+    key: path
+      .map((key) => (typeof key === "number" ? `[${key}]` : `.${key}`))
+      .join("")
+      .replace(/^\./, ""),
+    message,
+  }));
+  const [first] = listed as [ConfigIssue];
+  throw new ConfigError(first.key, first.message, listed);
 }

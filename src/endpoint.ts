@@ -87,34 +87,34 @@ export function strategyFor<E = Event>(
 
 /** Splits each write by partition, keeping order within a partition. */
 class PartitionRouter implements Sink<Event> {
-  private readonly queues: EventQueue<Event>[];
-  private closing: Promise<void> | undefined;
+  readonly #queues: EventQueue<Event>[];
+  #closing: Promise<void> | undefined;
 
   constructor(queues: EventQueue<Event>[]) {
-    this.queues = queues;
+    this.#queues = queues;
   }
 
   async write(...events: Event[]): Promise<void> {
-    if (this.closing) throw new SinkClosedError("endpoint");
-    const [only] = this.queues;
-    if (this.queues.length === 1 && only) return only.write(...events);
+    if (this.#closing) throw new SinkClosedError("endpoint");
+    const [only] = this.#queues;
+    if (this.#queues.length === 1 && only) return only.write(...events);
     const groups = new Map<number, Event[]>();
     for (const event of events) {
-      const partition = partitionOf(event.target.repository, this.queues.length);
+      const partition = partitionOf(event.target.repository, this.#queues.length);
       const group = groups.get(partition);
       if (group) group.push(event);
       else groups.set(partition, [event]);
     }
     const results = await Promise.allSettled(
-      [...groups].map(([partition, group]) => this.queues[partition]?.write(...group)),
+      [...groups].map(([partition, group]) => this.#queues[partition]?.write(...group)),
     );
     const failed = results.find((result) => result.status === "rejected");
     if (failed) throw failed.reason;
   }
 
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.queues.map((queue) => queue.close())).then(() => undefined);
-    return this.closing;
+    this.#closing ??= Promise.all(this.#queues.map((queue) => queue.close())).then(() => undefined);
+    return this.#closing;
   }
 }
 

@@ -78,9 +78,9 @@ const STRINGS = 2; // an array of strings
 const MAP = 3; // an object of strings (a Go map: sorted when written)
 const OBJECT = 4;
 const OBJECTS = 5; // an array of objects
-const REQUIRED = 6; // a string
-const NON_EMPTY = 7; // a string
-const TIMESTAMP = 8; // a string
+const REQUIRED = 6; // a string that must be present
+const NON_EMPTY = 7; // a string that must be present and not ""
+const TIMESTAMP = 8; // an RFC 3339 string that must be present
 const REQUIRED_OBJECT = 9;
 
 /** `[key, kind (default STRING), the fields of a nested object]`. */
@@ -131,6 +131,7 @@ const EVENT: Fields = [
 // Body decoding
 
 const MAX_ISSUES = 50;
+const STRICT_UTF8 = { fatal: true, ignoreBOM: false };
 let utf8: TextDecoder | undefined;
 
 function bytesOf(body: unknown): Uint8Array | undefined {
@@ -150,7 +151,7 @@ function invalidUtf8At(bytes: Uint8Array): number {
   for (let high = bytes.length; bad < high; ) {
     const mid = (bad + high) >> 1;
     try {
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid + 1), {
+      new TextDecoder("utf-8", STRICT_UTF8).decode(bytes.subarray(0, mid + 1), {
         stream: true,
       });
       bad = mid + 1;
@@ -172,7 +173,7 @@ function invalidUtf8At(bytes: Uint8Array): number {
  * and the rest of the body is unambiguous, so refusing it would only lose events.
  */
 function textOf(bytes: Uint8Array): string | EnvelopeIssue {
-  utf8 ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  utf8 ??= new TextDecoder("utf-8", STRICT_UTF8);
   try {
     return utf8.decode(bytes);
   } catch {
@@ -490,7 +491,10 @@ export interface EncodeEnvelopeOptions {
 /** Characters Go escapes: `"`, `\\`, controls, `<`, `>`, `&`, U+2028/9; and lone surrogates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
-/** Where `JSON.stringify` differs from Go: `\b`, `\f`, lone surrogates, raw `<>&` and U+2028/9. */
+/**
+ * Where `JSON.stringify` differs from Go: `\b`, `\f`, lone surrogates, raw `<>&` and U+2028/9.
+ * Every escape is matched whole (`\\.`), so an escaped backslash is never read as a new escape.
+ */
 const UNLIKE_GO = /\\(?:ud[89a-f]..|.)|[<>&\u2028\u2029]/g;
 
 function goEscape(match: string): string {

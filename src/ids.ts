@@ -1,18 +1,10 @@
 // Event ids and timestamps as distribution writes them: UUIDv4 (2.x) or UUIDv7 (3.1+), and
 // RFC 3339 UTC with up to nine fraction digits (Go's time.RFC3339Nano). Web Crypto only.
 
-let hex: string[] | undefined;
-
 function formatUuid(bytes: Uint8Array): string {
-  // Built on first use: a module-level table would survive tree-shaking in parse-only bundles.
-  hex ??= Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-  const HEX = hex;
-  let out = "";
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
-    out += HEX[bytes[i] as number];
-  }
-  return out;
+  let hex = "";
+  for (const byte of bytes) hex += (byte + 256).toString(16).slice(1);
+  return hex.replace(/(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
 }
 
 /**
@@ -90,14 +82,8 @@ export function uuidv7(now?: number): string {
     }
     sequence.counter = counter;
   }
-  // 48-bit big-endian milliseconds; split because bit operators work on 32 bits.
-  const high = Math.floor(ms / 2 ** 16);
-  bytes[0] = (high >>> 24) & 0xff;
-  bytes[1] = (high >>> 16) & 0xff;
-  bytes[2] = (high >>> 8) & 0xff;
-  bytes[3] = high & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
+  // 48-bit big-endian milliseconds (arithmetic: bit operators work on 32 bits).
+  for (let i = 5, rest = ms; i >= 0; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256;
   bytes[6] = 0x70 | (counter >>> 8);
   bytes[7] = counter & 0xff;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
@@ -122,8 +108,6 @@ function preciseNow(): { ms: number; nanos: number } {
   }
   return { ms: wall, nanos: 0 };
 }
-
-const pad = (value: number, width: number): string => String(value).padStart(width, "0");
 
 /**
  * Formats a time the way distribution's events carry it (Go `time.RFC3339Nano` in UTC): up to
@@ -159,16 +143,12 @@ export function formatTimestamp(date?: Date, nanos?: number): string {
     }
     fraction = nanos ?? (((ms % 1000) + 1000) % 1000) * 1e6;
   }
-  const d = new Date(ms);
-  const year = d.getUTCFullYear();
+  const year = new Date(ms).getUTCFullYear();
   if (year < 0 || year > 9999) {
     throw new RangeError(`formatTimestamp: year ${year} is outside 0000-9999`);
   }
-  let out = `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(
-    d.getUTCHours(),
-    2,
-  )}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-  if (fraction > 0) out += `.${pad(fraction, 9).replace(/0+$/, "")}`;
+  let out = new Date(ms).toISOString().slice(0, 19);
+  if (fraction > 0) out += `.${String(fraction).padStart(9, "0").replace(/0+$/, "")}`;
   return `${out}Z`;
 }
 

@@ -37,34 +37,35 @@ type Filterable = { action: string; target?: { mediaType?: string } };
  * ```
  */
 export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
-  private readonly mediaTypes: ReadonlySet<string>;
-  private readonly actions: ReadonlySet<string>;
-  private readonly sink: Sink<E>;
-  private closing: Promise<void> | undefined;
+  readonly #mediaTypes: ReadonlySet<string>;
+  readonly #actions: ReadonlySet<string>;
+  readonly #sink: Sink<E>;
+  #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, rules: IgnoreRules = {}) {
-    this.sink = sink;
-    this.mediaTypes = new Set(rules.mediaTypes ?? []);
-    this.actions = new Set(rules.actions ?? []);
+    this.#sink = sink;
+    this.#mediaTypes = new Set(rules.mediaTypes ?? []);
+    this.#actions = new Set(rules.actions ?? []);
   }
 
   /** Whether `event` is dropped by these rules. */
   ignores(event: E): boolean {
     const mediaType = event.target?.mediaType;
     return (
-      this.actions.has(event.action) || (mediaType !== undefined && this.mediaTypes.has(mediaType))
+      this.#actions.has(event.action) ||
+      (mediaType !== undefined && this.#mediaTypes.has(mediaType))
     );
   }
 
   async write(...events: E[]): Promise<void> {
-    if (this.closing) throw new SinkClosedError("ignoredSink");
+    if (this.#closing) throw new SinkClosedError("ignoredSink");
     const survivors = events.filter((event) => !this.ignores(event));
     if (survivors.length === 0) return;
-    await this.sink.write(...survivors);
+    await this.#sink.write(...survivors);
   }
 
   close(): Promise<void> {
-    this.closing ??= this.sink.close();
-    return this.closing;
+    this.#closing ??= this.#sink.close();
+    return this.#closing;
   }
 }

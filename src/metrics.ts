@@ -1,71 +1,26 @@
 // Per-endpoint delivery counters, shaped like distribution's `EndpointMetrics` (section 4 of the
 // reference) so that dashboards built for expvar/Prometheus map one to one.
 
-/** Go's `http.StatusText` table: the reason phrases distribution's `Statuses` keys use. */
-const reasons: Readonly<Record<number, string>> = {
-  100: "Continue",
-  101: "Switching Protocols",
-  102: "Processing",
-  103: "Early Hints",
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  203: "Non-Authoritative Information",
-  204: "No Content",
-  205: "Reset Content",
-  206: "Partial Content",
-  207: "Multi-Status",
-  208: "Already Reported",
-  226: "IM Used",
-  300: "Multiple Choices",
-  301: "Moved Permanently",
-  302: "Found",
-  303: "See Other",
-  304: "Not Modified",
-  305: "Use Proxy",
-  307: "Temporary Redirect",
-  308: "Permanent Redirect",
-  400: "Bad Request",
-  401: "Unauthorized",
-  402: "Payment Required",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  406: "Not Acceptable",
-  407: "Proxy Authentication Required",
-  408: "Request Timeout",
-  409: "Conflict",
-  410: "Gone",
-  411: "Length Required",
-  412: "Precondition Failed",
-  413: "Request Entity Too Large",
-  414: "Request URI Too Long",
-  415: "Unsupported Media Type",
-  416: "Requested Range Not Satisfiable",
-  417: "Expectation Failed",
-  418: "I'm a teapot",
-  421: "Misdirected Request",
-  422: "Unprocessable Entity",
-  423: "Locked",
-  424: "Failed Dependency",
-  425: "Too Early",
-  426: "Upgrade Required",
-  428: "Precondition Required",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  451: "Unavailable For Legal Reasons",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-  505: "HTTP Version Not Supported",
-  506: "Variant Also Negotiates",
-  507: "Insufficient Storage",
-  508: "Loop Detected",
-  510: "Not Extended",
-  511: "Network Authentication Required",
-};
+/**
+ * Go's `http.StatusText` table: the reason phrases distribution's `Statuses` keys use. Packed as
+ * `|`-separated phrases; a phrase that does not start with its code has the previous code + 1.
+ */
+const packedReasons =
+  "100Continue|Switching Protocols|Processing|Early Hints|200OK|Created|Accepted|" +
+  "Non-Authoritative Information|No Content|Reset Content|Partial Content|Multi-Status|" +
+  "Already Reported|226IM Used|300Multiple Choices|Moved Permanently|Found|See Other|" +
+  "Not Modified|Use Proxy|307Temporary Redirect|Permanent Redirect|400Bad Request|" +
+  "Unauthorized|Payment Required|Forbidden|Not Found|Method Not Allowed|Not Acceptable|" +
+  "Proxy Authentication Required|Request Timeout|Conflict|Gone|Length Required|" +
+  "Precondition Failed|Request Entity Too Large|Request URI Too Long|" +
+  "Unsupported Media Type|Requested Range Not Satisfiable|Expectation Failed|I'm a teapot|" +
+  "421Misdirected Request|Unprocessable Entity|Locked|Failed Dependency|Too Early|" +
+  "Upgrade Required|428Precondition Required|Too Many Requests|" +
+  "431Request Header Fields Too Large|451Unavailable For Legal Reasons|" +
+  "500Internal Server Error|Not Implemented|Bad Gateway|Service Unavailable|" +
+  "Gateway Timeout|HTTP Version Not Supported|Variant Also Negotiates|Insufficient Storage|" +
+  "Loop Detected|510Not Extended|Network Authentication Required";
+let reasons: Map<number, string> | undefined;
 
 /**
  * The reason phrase Go's `http.StatusText` gives a status code, `""` for an unknown code.
@@ -77,7 +32,15 @@ const reasons: Readonly<Record<number, string>> = {
  * ```
  */
 export function statusText(code: number): string {
-  return reasons[code] ?? "";
+  if (reasons === undefined) {
+    reasons = new Map();
+    let last = 0;
+    for (const entry of packedReasons.split("|")) {
+      last = Number.parseInt(entry, 10) || last + 1;
+      reasons.set(last, entry.replace(/^\d+/, ""));
+    }
+  }
+  return reasons.get(code) ?? "";
 }
 
 /**
@@ -154,13 +117,13 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
   /** An attempt was answered with a final 200–399 `status`. */
   success(status: number): void {
     this.successes++;
-    this.count(status);
+    this.#count(status);
   }
 
   /** An attempt was answered with an unaccepted `status`. */
   failure(status: number): void {
     this.failures++;
-    this.count(status);
+    this.#count(status);
   }
 
   /** An attempt got no status at all. */
@@ -178,7 +141,7 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
     return this.snapshot();
   }
 
-  private count(status: number): void {
+  #count(status: number): void {
     const key = statusKey(status);
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
   }

@@ -102,16 +102,16 @@ function safely(hook: () => void): void {
 export class EventQueue<E = Event> implements Sink<E> {
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
-  private readonly sink: Sink<E>;
-  private readonly options: EventQueueOptions<E>;
-  private items: E[][] = [];
-  private head = 0;
-  private waiting = 0;
-  private inFlight = 0;
-  private droppedCount = 0;
-  private draining = false;
-  private idle: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
+  readonly #sink: Sink<E>;
+  readonly #options: EventQueueOptions<E>;
+  #items: E[][] = [];
+  #head = 0;
+  #waiting = 0;
+  #inFlight = 0;
+  #droppedCount = 0;
+  #draining = false;
+  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, options: EventQueueOptions<E> = {}) {
     const { capacity = Number.POSITIVE_INFINITY, overflow = "reject" } = options;
@@ -121,89 +121,89 @@ export class EventQueue<E = Event> implements Sink<E> {
     if (overflow !== "reject" && overflow !== "drop-oldest") {
       throw new TypeError(`EventQueue overflow must be "reject" or "drop-oldest", got ${overflow}`);
     }
-    this.sink = sink;
-    this.options = options;
+    this.#sink = sink;
+    this.#options = options;
     this.capacity = capacity;
     this.overflow = overflow;
   }
 
   /** Events accepted and not yet handed on (waiting plus in flight). */
   get pending(): number {
-    return this.waiting + this.inFlight;
+    return this.#waiting + this.#inFlight;
   }
 
   /** Events dropped by the `"drop-oldest"` policy so far. */
   get dropped(): number {
-    return this.droppedCount;
+    return this.#droppedCount;
   }
 
   async write(...events: E[]): Promise<void> {
-    if (this.closing) throw new SinkClosedError("eventqueue");
+    if (this.#closing) throw new SinkClosedError("eventqueue");
     if (events.length === 0) return;
-    this.makeRoom(events.length);
-    this.options.onIngress?.(events);
-    this.items.push(events);
-    this.waiting += events.length;
-    if (!this.draining) void this.drain();
+    this.#makeRoom(events.length);
+    this.#options.onIngress?.(events);
+    this.#items.push(events);
+    this.#waiting += events.length;
+    if (!this.#draining) void this.#drain();
   }
 
   close(): Promise<void> {
-    this.closing ??= this.drained().then(() => this.sink.close());
-    return this.closing;
+    this.#closing ??= this.#drained().then(() => this.#sink.close());
+    return this.#closing;
   }
 
-  private makeRoom(incoming: number): void {
-    if (this.waiting + incoming <= this.capacity) return;
+  #makeRoom(incoming: number): void {
+    if (this.#waiting + incoming <= this.capacity) return;
     if (this.overflow === "reject" || incoming > this.capacity) {
       throw new QueueFullError(this.capacity, incoming);
     }
-    while (this.waiting + incoming > this.capacity) {
-      const oldest = this.shift();
+    while (this.#waiting + incoming > this.capacity) {
+      const oldest = this.#shift();
       if (oldest === undefined) break;
-      this.droppedCount += oldest.length;
-      safely(() => this.options.onDrop?.(oldest));
-      safely(() => this.options.onEgress?.(oldest));
+      this.#droppedCount += oldest.length;
+      safely(() => this.#options.onDrop?.(oldest));
+      safely(() => this.#options.onEgress?.(oldest));
     }
   }
 
-  private shift(): E[] | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const events = this.items[this.head] as E[];
-    this.items[this.head] = [];
-    this.head++;
-    this.waiting -= events.length;
+  #shift(): E[] | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const events = this.#items[this.#head] as E[];
+    this.#items[this.#head] = [];
+    this.#head++;
+    this.#waiting -= events.length;
     // Compact now and then so a long-lived queue does not keep a growing array of holes.
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
     }
     return events;
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
-    for (let events = this.shift(); events !== undefined; events = this.shift()) {
-      this.inFlight = events.length;
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    for (let events = this.#shift(); events !== undefined; events = this.#shift()) {
+      this.#inFlight = events.length;
       try {
-        await this.sink.write(...events);
+        await this.#sink.write(...events);
       } catch (error) {
-        const report = this.options.onError ?? logLoss;
+        const report = this.#options.onError ?? logLoss;
         const lost = events;
         safely(() => report(error, lost));
       }
-      this.inFlight = 0;
+      this.#inFlight = 0;
       const done = events;
-      safely(() => this.options.onEgress?.(done));
+      safely(() => this.#options.onEgress?.(done));
     }
-    this.draining = false;
-    this.idle?.();
+    this.#draining = false;
+    this.#idle?.();
   }
 
   /** Resolves once nothing is waiting or in flight (only meaningful after close). */
-  private drained(): Promise<void> {
-    if (!this.draining && this.head >= this.items.length) return Promise.resolve();
+  #drained(): Promise<void> {
+    if (!this.#draining && this.#head >= this.#items.length) return Promise.resolve();
     return new Promise((resolve) => {
-      this.idle = resolve;
+      this.#idle = resolve;
     });
   }
 }

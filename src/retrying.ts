@@ -194,54 +194,54 @@ function optionalLimit(value: number | undefined, what: string): number | undefi
  * ```
  */
 export class RetryingSink<E = Event> implements Sink<E> {
-  private readonly sink: Sink<E>;
-  private readonly strategy: RetryStrategy<E>;
-  private readonly maxAttempts: number | undefined;
-  private readonly maxAge: number | undefined;
-  private readonly maxRetryAfter: number;
-  private readonly onDeadLetter: RetryingSinkOptions<E>["onDeadLetter"];
-  private readonly classify: (error: unknown) => DeliveryClass;
-  private readonly sleep: RetryingSinkOptions<E>["sleep"];
+  readonly #sink: Sink<E>;
+  readonly #strategy: RetryStrategy<E>;
+  readonly #maxAttempts: number | undefined;
+  readonly #maxAge: number | undefined;
+  readonly #maxRetryAfter: number;
+  readonly #onDeadLetter: RetryingSinkOptions<E>["onDeadLetter"];
+  readonly #classify: (error: unknown) => DeliveryClass;
+  readonly #sleep: RetryingSinkOptions<E>["sleep"];
   // Default timers, cancelled by close (one listener per wait on a shared AbortSignal would
   // pile up under many concurrent writes).
-  private readonly sleepers = new Set<{ timer: ReturnType<typeof setTimeout>; cancel(): void }>();
-  private readonly now: Clock;
-  private readonly abort = new AbortController();
-  private readonly writing = new Set<Promise<void>>();
-  private closing: Promise<void> | undefined;
+  readonly #sleepers = new Set<{ timer: ReturnType<typeof setTimeout>; cancel(): void }>();
+  readonly #now: Clock;
+  readonly #abort = new AbortController();
+  readonly #writing = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, strategy: RetryStrategy<E>, options: RetryingSinkOptions<E> = {}) {
-    this.sink = sink;
-    this.strategy = strategy;
-    this.maxAttempts = optionalLimit(options.maxAttempts, "maxAttempts");
-    this.maxAge = optionalLimit(options.maxAge, "maxAge");
-    this.maxRetryAfter = options.maxRetryAfter ?? maxRetryAfterMs;
-    this.onDeadLetter = options.onDeadLetter;
-    this.classify = options.classify ?? classifyDeliveryError;
-    this.sleep = options.sleep;
-    this.now = options.now ?? Date.now;
+    this.#sink = sink;
+    this.#strategy = strategy;
+    this.#maxAttempts = optionalLimit(options.maxAttempts, "maxAttempts");
+    this.#maxAge = optionalLimit(options.maxAge, "maxAge");
+    this.#maxRetryAfter = options.maxRetryAfter ?? maxRetryAfterMs;
+    this.#onDeadLetter = options.onDeadLetter;
+    this.#classify = options.classify ?? classifyDeliveryError;
+    this.#sleep = options.sleep;
+    this.#now = options.now ?? Date.now;
   }
 
   write(...events: E[]): Promise<void> {
-    if (this.closing) return Promise.reject(new SinkClosedError("retryingSink"));
-    const run = this.deliver(events);
-    this.writing.add(run);
-    const forget = () => this.writing.delete(run);
+    if (this.#closing) return Promise.reject(new SinkClosedError("retryingSink"));
+    const run = this.#deliver(events);
+    this.#writing.add(run);
+    const forget = () => this.#writing.delete(run);
     run.then(forget, forget);
     return run;
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.abort.abort(new SinkClosedError("retryingSink"));
-      for (const sleeper of this.sleepers) sleeper.cancel();
-      await Promise.allSettled([...this.writing]);
-      await this.sink.close();
+    this.#closing ??= (async () => {
+      this.#abort.abort(new SinkClosedError("retryingSink"));
+      for (const sleeper of this.#sleepers) sleeper.cancel();
+      await Promise.allSettled([...this.#writing]);
+      await this.#sink.close();
     })();
-    return this.closing;
+    return this.#closing;
   }
 
-  private async deliver(events: E[]): Promise<void> {
+  async #deliver(events: E[]): Promise<void> {
     if (events.length === 0) return;
     let remaining = events;
     let attempts = 0;
@@ -249,45 +249,45 @@ export class RetryingSink<E = Event> implements Sink<E> {
     let lastError: unknown;
     let retryAfter = 0;
     const giveUp = (reason: DeadLetterReason) =>
-      this.deadLetter({ events: remaining, attempts, firstAttemptAt, lastError, reason });
+      this.#deadLetter({ events: remaining, attempts, firstAttemptAt, lastError, reason });
     for (;;) {
       const wait = Math.max(
-        this.strategy.proceed(remaining),
-        Math.min(retryAfter, this.maxRetryAfter),
+        this.#strategy.proceed(remaining),
+        Math.min(retryAfter, this.#maxRetryAfter),
       );
       // An attempt that could only start after the age limit is not made.
       if (
         attempts > 0 &&
-        this.maxAge !== undefined &&
-        this.now() + wait - firstAttemptAt > this.maxAge
+        this.#maxAge !== undefined &&
+        this.#now() + wait - firstAttemptAt > this.#maxAge
       ) {
         return giveUp("max-age");
       }
       if (wait > 0) {
         try {
-          await this.pause(wait);
+          await this.#pause(wait);
         } catch (error) {
-          if (this.closing) throw new SinkClosedError("retryingSink");
+          if (this.#closing) throw new SinkClosedError("retryingSink");
           throw error;
         }
       }
-      if (this.closing) throw new SinkClosedError("retryingSink");
-      if (attempts === 0) firstAttemptAt = this.now();
+      if (this.#closing) throw new SinkClosedError("retryingSink");
+      if (attempts === 0) firstAttemptAt = this.#now();
       attempts++;
       try {
-        await this.sink.write(...remaining);
-        this.strategy.success(remaining);
+        await this.#sink.write(...remaining);
+        this.#strategy.success(remaining);
         return;
       } catch (error) {
         if (error instanceof SinkClosedError) throw error;
         lastError = error;
         remaining = undelivered(remaining, error);
-        if (this.classify(error) === "final") return giveUp("final");
-        if (this.strategy.failure(remaining, error)) return giveUp("final");
-        if (this.maxAttempts !== undefined && attempts >= this.maxAttempts) {
+        if (this.#classify(error) === "final") return giveUp("final");
+        if (this.#strategy.failure(remaining, error)) return giveUp("final");
+        if (this.#maxAttempts !== undefined && attempts >= this.#maxAttempts) {
           return giveUp("max-attempts");
         }
-        if (this.maxAge !== undefined && this.now() - firstAttemptAt >= this.maxAge) {
+        if (this.#maxAge !== undefined && this.#now() - firstAttemptAt >= this.#maxAge) {
           return giveUp("max-age");
         }
         retryAfter = retryAfterOf(error);
@@ -295,26 +295,26 @@ export class RetryingSink<E = Event> implements Sink<E> {
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    if (this.sleep) return this.sleep(ms, this.abort.signal);
+  #pause(ms: number): Promise<void> {
+    if (this.#sleep) return this.#sleep(ms, this.#abort.signal);
     return new Promise((resolve, reject) => {
       const sleeper = {
         timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
+          this.#sleepers.delete(sleeper);
           resolve();
         }, ms),
         cancel: () => {
           clearTimeout(sleeper.timer);
-          this.sleepers.delete(sleeper);
+          this.#sleepers.delete(sleeper);
           reject(new SinkClosedError("retryingSink"));
         },
       };
-      this.sleepers.add(sleeper);
+      this.#sleepers.add(sleeper);
     });
   }
 
-  private async deadLetter(letter: DeadLetter<E>): Promise<void> {
-    if (!this.onDeadLetter) throw new DeadLetterError(letter);
-    await this.onDeadLetter(letter);
+  async #deadLetter(letter: DeadLetter<E>): Promise<void> {
+    if (!this.#onDeadLetter) throw new DeadLetterError(letter);
+    await this.#onDeadLetter(letter);
   }
 }

@@ -41,7 +41,6 @@ const Timestamp = v.pipe(
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { PlatformSchema } from "registry-relay";
  * v.parse(PlatformSchema, { architecture: "arm64", os: "linux", variant: "v8" });
  * ```
@@ -78,7 +77,6 @@ const descriptorEntries = {
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { DescriptorSchema } from "registry-relay";
  * v.parse(DescriptorSchema, { mediaType: "application/octet-stream", size: 3, digest: "sha256:..." });
  * ```
@@ -92,7 +90,6 @@ export const DescriptorSchema = objectOf(descriptorEntries);
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { TargetSchema } from "registry-relay";
  * v.parse(TargetSchema, { repository: "library/alpine", tag: "3.19" });
  * ```
@@ -114,7 +111,6 @@ export const TargetSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { RequestRecordSchema } from "registry-relay";
  * v.parse(RequestRecordSchema, { id: "r1", method: "PUT", useragent: "skopeo/1.9.3" });
  * ```
@@ -133,7 +129,6 @@ export const RequestRecordSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { ActorRecordSchema } from "registry-relay";
  * v.parse(ActorRecordSchema, { name: "alice" });
  * ```
@@ -146,7 +141,6 @@ export const ActorRecordSchema = objectOf({ name: v.optional(text) });
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { SourceRecordSchema } from "registry-relay";
  * v.parse(SourceRecordSchema, { addr: "registry-0:5000", instanceID: "0a7d2c5e" });
  * ```
@@ -162,7 +156,6 @@ export const SourceRecordSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { EventSchema } from "registry-relay";
  * const ok = v.is(EventSchema, candidate);
  * ```
@@ -183,7 +176,6 @@ export const EventSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
-import { isTimestamp } from "./ids.ts";
  * import { EnvelopeSchema } from "registry-relay";
  * const result = v.safeParse(EnvelopeSchema, JSON.parse(body));
  * ```

@@ -64,29 +64,34 @@ function nonNegative(value: number, what: string): number {
 
 /** Base of both strategies: the failure streak, its last time, and how to save and load them. */
 abstract class Streak<E> implements RetryStrategy<E> {
-  protected failures = 0;
-  protected lastFailureAt = 0;
-  protected readonly now: Clock;
+  #failures = 0;
+  #lastFailureAt = 0;
+  readonly #now: Clock;
 
   constructor(now: Clock = Date.now) {
-    this.now = now;
+    this.#now = now;
   }
 
-  abstract proceed(events: E[]): number;
+  /** The wait before the next attempt after `failures` failures, the last at `lastFailureAt`. */
+  protected abstract delay(failures: number, lastFailureAt: number, now: Clock): number;
+
+  proceed(_events: E[]): number {
+    return this.delay(this.#failures, this.#lastFailureAt, this.#now);
+  }
 
   failure(_events: E[], _error: unknown): boolean {
-    this.failures++;
-    this.lastFailureAt = this.now();
+    this.#failures++;
+    this.#lastFailureAt = this.#now();
     return false;
   }
 
   success(_events: E[]): void {
-    this.failures = this.lastFailureAt = 0;
+    this.#failures = this.#lastFailureAt = 0;
   }
 
   /** A copy of the state, to persist. */
   snapshot(): StrategyState {
-    return { failures: this.failures, lastFailureAt: this.lastFailureAt };
+    return { failures: this.#failures, lastFailureAt: this.#lastFailureAt };
   }
 
   /**
@@ -100,8 +105,8 @@ abstract class Streak<E> implements RetryStrategy<E> {
     if (!Number.isInteger(failures) || failures < 0) {
       throw new RangeError(`restore: failures must be an integer >= 0, got ${failures}`);
     }
-    this.lastFailureAt = nonNegative(lastFailureAt, "restore: lastFailureAt");
-    this.failures = failures;
+    this.#lastFailureAt = nonNegative(lastFailureAt, "restore: lastFailureAt");
+    this.#failures = failures;
   }
 }
 
@@ -129,10 +134,9 @@ export class Breaker<E = Event> extends Streak<E> {
     this.backoffMs = nonNegative(backoffMs, "Breaker backoffMs");
   }
 
-  proceed(_events: E[]): number {
-    if (this.failures < this.threshold) return 0;
+  protected delay(failures: number, lastFailureAt: number, now: Clock): number {
     // Upstream returns last + backoff − now and the sink only waits when it is positive.
-    return Math.max(0, this.lastFailureAt + this.backoffMs - this.now());
+    return failures < this.threshold ? 0 : Math.max(0, lastFailureAt + this.backoffMs - now());
   }
 }
 
@@ -172,14 +176,14 @@ export class ExponentialBackoff<E = Event> extends Streak<E> {
   readonly base: number;
   readonly factor: number;
   readonly max: number;
-  private readonly random: () => number;
+  readonly #random: () => number;
 
   constructor(config: ExponentialBackoffConfig = {}) {
     super(config.now);
     this.base = nonNegative(config.base ?? 0, "ExponentialBackoff base");
     this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || 1000;
     this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || 20_000;
-    this.random = config.random ?? Math.random;
+    this.#random = config.random ?? Math.random;
   }
 
   /** The exclusive upper bound of the delay after `failures` consecutive failures. */
@@ -187,7 +191,7 @@ export class ExponentialBackoff<E = Event> extends Streak<E> {
     return failures > 0 ? Math.min(this.base + this.factor * 2 ** (failures - 1), this.max) : 0;
   }
 
-  proceed(_events: E[]): number {
-    return this.random() * this.bound(this.failures);
+  protected delay(failures: number): number {
+    return this.#random() * this.bound(failures);
   }
 }

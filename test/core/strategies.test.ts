@@ -162,7 +162,11 @@ describe("snapshot and restore (durable queues rebuild retry state after a resta
     backoff.failure(["e"], new Error("x"));
     backoff.failure(["e"], new Error("x"));
     assert.deepEqual(backoff.snapshot(), { failures: 2, lastFailureAt: time.now() });
-    const restored = new ExponentialBackoff<string>({ factor: 100, max: 10_000, random: () => 0.5 });
+    const restored = new ExponentialBackoff<string>({
+      factor: 100,
+      max: 10_000,
+      random: () => 0.5,
+    });
     restored.restore({ failures: 4, lastFailureAt: 5 });
     assert.equal(restored.proceed(["e"]), 400, "0.5 × 100·2^3");
     assert.deepEqual(restored.snapshot(), { failures: 4, lastFailureAt: 5 });
