@@ -13,11 +13,17 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * Suites run after the built-in runners, each `{ name, command, args, env?, timeoutMs? }`.
+ * Static checks, run before the test runners. Each suite is `{ name, command, args, env?, timeoutMs? }`.
  * Counts come from the last `N passed, N failed` line the suite prints, else from a
  * `node --test` summary (`ℹ pass N` / `ℹ fail N`, or TAP `# pass N`), else from its exit code
  * (one passed or one failed).
  */
+export const checkSuites = [
+  { name: "typecheck", command: "npm", args: ["run", "--silent", "typecheck"] },
+  { name: "lint", command: "npm", args: ["run", "--silent", "lint"] },
+];
+
+/** Suites run after the core runners (see {@link checkSuites} for the format). */
 export const extraSuites = [
   { name: "examples", command: "npm", args: ["run", "--silent", "test:examples"] },
   { name: "browser-admin", command: "npm", args: ["run", "--silent", "test:browser-admin"] },
@@ -134,6 +140,7 @@ async function main() {
 
   const server = await lib.startServer();
   const runners = [
+    ...checkSuites.map((suite) => [suite.name, () => runExtraSuite(suite, lib)]),
     ["vitest", () => runVitest()],
     ["deno", () => runDeno({ serverUrl: server.url })],
     ["bun", () => runBun({ serverUrl: server.url })],

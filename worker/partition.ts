@@ -1,15 +1,16 @@
 // Which Durable Object holds an event: one queue per (endpoint, partition). Partitioning by
-// repository keeps per-repository order while different repositories deliver in parallel.
-
-const encoder = new TextEncoder();
-const fnvOffsetBasis = 0x811c9dc5;
-const fnvPrime = 0x01000193;
+// repository keeps per-repository order while different repositories deliver in parallel. The
+// hash is the core's (the in-memory Endpoint routes the same repository to the same partition).
+import { partitionOf as corePartitionOf } from "../src/endpoint.ts";
 
 /**
- * The partition of a repository among `partitions` queues: FNV-1a (32-bit) of its UTF-8 bytes,
- * modulo `partitions`. Stable across deployments and runtimes, so a repository always lands in
- * the same queue and keeps its order.
+ * The partition of a repository among `partitions` queues: the core's `partitionOf` (FNV-1a
+ * 32-bit of its UTF-8 bytes, modulo `partitions`), stable across deployments and runtimes, so a
+ * repository always lands in the same queue and keeps its order. Unlike the core it rejects a
+ * `partitions` that is not a positive integer, since a wrong count here would name a Durable
+ * Object no reader ever looks at.
  *
+ * @throws RangeError unless `partitions` is an integer >= 1.
  * @example
  * ```ts
  * import { partitionOf } from "./partition.ts";
@@ -21,13 +22,7 @@ export function partitionOf(repository: string, partitions: number): number {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
   }
-  if (partitions === 1) return 0;
-  let hash = fnvOffsetBasis;
-  for (const byte of encoder.encode(repository)) {
-    hash ^= byte;
-    hash = Math.imul(hash, fnvPrime) >>> 0;
-  }
-  return hash % partitions;
+  return corePartitionOf(repository, partitions);
 }
 
 /**

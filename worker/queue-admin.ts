@@ -14,12 +14,16 @@ import type { EventRow } from "./queue-schema.ts";
 export const MAX_BOUND_PARAMETERS = 90;
 
 /**
- * One event as the admin API shows it: no body, no header, nothing secret.
+ * One event as the admin API shows it: no body, no header, nothing secret. `tag`, `digest` and
+ * `mediaType` are the event target's (which manifest or blob the event is about, not the
+ * envelope's media type); each is left out when the event has none (a blob has no tag, a
+ * repository delete carries neither).
  *
  * @example
  * ```ts
  * import type { QueueItem } from "./queue-admin.ts";
  * const late = (item: QueueItem) => item.attempts > 3;
+ * const about = (item: QueueItem) => `${item.repository}${item.tag ? `:${item.tag}` : ""}@${item.digest}`;
  * ```
  */
 export interface QueueItem {
@@ -27,6 +31,9 @@ export interface QueueItem {
   seq: number;
   action: string;
   repository: string;
+  tag?: string;
+  digest?: string;
+  mediaType?: string;
   acceptedAt: number;
   attempts: number;
   nextAttemptAt: number | null;
@@ -37,6 +44,44 @@ export interface QueueItem {
 }
 
 /**
+ * A row as `list` reads it: the `events` columns the admin view needs (never the body) and the
+ * target's `tag`, `digest` and `mediaType` taken from the stored event JSON by SQLite, so rows
+ * stored before these fields were shown have them too and no migration is needed.
+ *
+ * @example
+ * ```ts
+ * import { type ListedRow, toItem } from "./queue-admin.ts";
+ * const show = (row: ListedRow) => toItem(row).digest; // the target's digest, if any
+ * ```
+ */
+export type ListedRow = Pick<
+  EventRow,
+  | "seq"
+  | "id"
+  | "action"
+  | "repository"
+  | "accepted_at"
+  | "attempts"
+  | "next_attempt_at"
+  | "last_status"
+  | "last_error"
+  | "state"
+  | "dead_at"
+  | "reason"
+> & { tag: SqlStorageValue; digest: SqlStorageValue; target_media_type: SqlStorageValue };
+
+/** The select list that yields a {@link ListedRow}. */
+const listedColumns = `seq, id, action, repository, accepted_at, attempts, next_attempt_at,
+  last_status, last_error, state, dead_at, reason,
+  json_extract(body, '$.target.tag') AS tag,
+  json_extract(body, '$.target.digest') AS digest,
+  json_extract(body, '$.target.mediaType') AS target_media_type`;
+
+/** A stored JSON value when it is a non-empty string (validated events only hold strings). */
+const textOf = (value: SqlStorageValue): string | undefined =>
+  typeof value === "string" && value !== "" ? value : undefined;
+
+/**
  * The admin view of a row.
  *
  * @example
@@ -45,12 +90,18 @@ export interface QueueItem {
  * const items = rows.map(toItem);
  * ```
  */
-export function toItem(row: EventRow): QueueItem {
+export function toItem(row: ListedRow): QueueItem {
+  const tag = textOf(row.tag);
+  const digest = textOf(row.digest);
+  const mediaType = textOf(row.target_media_type);
   return {
     id: row.id,
     seq: row.seq,
     action: row.action,
     repository: row.repository,
+    ...(tag !== undefined && { tag }),
+    ...(digest !== undefined && { digest }),
+    ...(mediaType !== undefined && { mediaType }),
     acceptedAt: row.accepted_at,
     attempts: row.attempts,
     nextAttemptAt: row.state === "pending" ? row.next_attempt_at : null,
@@ -184,8 +235,8 @@ export function listPage(
   page: { state: "pending" | "dead"; after: number; limit: number },
 ): ListResult {
   const rows = sql
-    .exec<EventRow>(
-      "SELECT * FROM events WHERE state = ? AND seq > ? ORDER BY seq LIMIT ?",
+    .exec<ListedRow>(
+      `SELECT ${listedColumns} FROM events WHERE state = ? AND seq > ? ORDER BY seq LIMIT ?`,
       page.state,
       page.after,
       page.limit + 1,

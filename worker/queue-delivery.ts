@@ -1,14 +1,12 @@
 // What the EndpointQueue decides around one delivery attempt, as small pure functions over the
-// core: which envelope line to send, how to rebuild the retry strategy from persisted state, and
-// what a failed attempt means for each row (retry when, or dead-letter why). The attempt itself
-// is one core HttpSink write; classification and timing come from src/retrying and src/strategies.
+// core: which envelope line to send and what a failed attempt means for each row (retry when, or
+// dead-letter why). The attempt itself is one core HttpSink write; classification and timing come
+// from src/retrying and the core strategy (`strategyFor` + `restore`, see queue.ts).
 import type { EndpointConfig } from "../src/config.ts";
 import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../src/constants.ts";
 import { HttpStatusError } from "../src/http.ts";
 import type { EndpointMetricsSnapshot } from "../src/metrics.ts";
 import { type DeadLetterReason, maxRetryAfterMs } from "../src/retrying.ts";
-import type { Event } from "../src/schema.ts";
-import { Breaker, ExponentialBackoff, type RetryStrategy } from "../src/strategies.ts";
 import type { QueueCounters } from "./queue-schema.ts";
 
 /**
@@ -28,63 +26,6 @@ export function outgoingMediaType(
 ): EnvelopeMediaType {
   if (received === EventsMediaType || received === EventsMediaTypeV2) return received;
   return config.mediaType;
-}
-
-/**
- * The persisted part of a retry strategy: consecutive failed attempts and when the last one
- * failed (ms since the epoch; 0 when none).
- *
- * @example
- * ```ts
- * import type { StrategyState } from "./queue-delivery.ts";
- * const fresh: StrategyState = { failures: 0, lastFailureAt: 0 };
- * ```
- */
-export interface StrategyState {
-  failures: number;
-  lastFailureAt: number;
-}
-
-/** Why a restored strategy saw its failures (they happened before this object existed). */
-const restoredFailure = new Error("failure recorded before a restart");
-
-/**
- * Builds the endpoint's core strategy (`Breaker` or `ExponentialBackoff`) and brings it to the
- * persisted state by replaying its failures through its public interface, with the clock held
- * at the last failure time. Nothing of the strategies' arithmetic is repeated here. The replay
- * stops where more failures change nothing: the breaker's threshold, or 64 for the exponential
- * bound (2^63 × factor is past any `max`).
- *
- * @example
- * ```ts
- * import { restoreStrategy } from "./queue-delivery.ts";
- * const strategy = restoreStrategy(config, { failures: 3, lastFailureAt: Date.now() - 500 });
- * const wait = strategy.proceed(events); // as if the three failures had happened in this object
- * ```
- */
-export function restoreStrategy(
-  config: Pick<EndpointConfig, "strategy">,
-  state: StrategyState,
-  options: { now?: () => number; random?: () => number } = {},
-): RetryStrategy<Event> {
-  const clock = options.now ?? Date.now;
-  let frozenAt: number | undefined = state.lastFailureAt;
-  const now = () => frozenAt ?? clock();
-  const chosen = config.strategy;
-  const strategy: RetryStrategy<Event> =
-    chosen.type === "exponential"
-      ? new ExponentialBackoff({
-          base: chosen.base,
-          factor: chosen.factor,
-          max: chosen.max,
-          ...(options.random && { random: options.random }),
-        })
-      : new Breaker(chosen.threshold, chosen.backoff, { now });
-  const enough = chosen.type === "exponential" ? 64 : chosen.threshold;
-  const replays = Math.min(state.failures, enough);
-  for (let i = 0; i < replays; i++) strategy.failure([], restoredFailure);
-  frozenAt = undefined;
-  return strategy;
 }
 
 /**

@@ -4,6 +4,7 @@
 // cannot be delivered to dead letters. The admin RPCs list, replay, purge, pause and resume.
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
+import { strategyFor } from "../src/endpoint.ts";
 import { HttpSink, HttpStatusError } from "../src/http.ts";
 import { EndpointMetrics } from "../src/metrics.ts";
 import { classifyDeliveryError, type DeadLetterReason } from "../src/retrying.ts";
@@ -27,7 +28,6 @@ import {
   observeLatency,
   outgoingMediaType,
   planRetry,
-  restoreStrategy,
   retryAfterOf,
   sensitiveValues,
 } from "./queue-delivery.ts";
@@ -116,6 +116,18 @@ export const LEASE_MARGIN_MS = 2_000;
 export const CONFIG_RECHECK_MS = 60_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 const PRUNE_ROWS = 1_000;
+
+/**
+ * The longest `reason` {@link EndpointQueue.pause} takes, in UTF-16 code units (`.length`), the
+ * same limit as the admin API's `POST /v1/endpoints/:name/pause`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PAUSE_REASON_LENGTH } from "./queue.ts";
+ * const fits = (reason: string) => reason.length <= MAX_PAUSE_REASON_LENGTH;
+ * ```
+ */
+export const MAX_PAUSE_REASON_LENGTH = 500;
 
 /**
  * The input of {@link EndpointQueue.enqueue}: events of one envelope (already filtered for this
@@ -424,7 +436,9 @@ export class EndpointQueue extends DurableObject<Env> {
   }
 
   /**
-   * Stops delivery (an attempt already in flight completes). Events keep being accepted.
+   * Stops delivery (an attempt already in flight completes). Events keep being accepted. A
+   * `reason` longer than {@link MAX_PAUSE_REASON_LENGTH} is rejected ({@link QueueInputError}),
+   * never cut.
    *
    * @example
    * ```ts
@@ -435,7 +449,13 @@ export class EndpointQueue extends DurableObject<Env> {
     if (reason !== undefined && typeof reason !== "string") {
       throw new QueueInputError("reason", "must be a string");
     }
-    const why = reason?.trim().slice(0, 200) || "paused by admin";
+    if (reason !== undefined && reason.length > MAX_PAUSE_REASON_LENGTH) {
+      throw new QueueInputError(
+        "reason",
+        `must be at most ${MAX_PAUSE_REASON_LENGTH} characters, got ${reason.length}`,
+      );
+    }
+    const why = reason?.trim() || "paused by admin";
     this.#transact((meta) => {
       meta.paused = true;
       meta.pauseReason = why;
@@ -645,13 +665,12 @@ export class EndpointQueue extends DurableObject<Env> {
           m.pauseReason = "410 Gone";
         }
       } else {
-        const strategy = restoreStrategy(config, {
-          failures: m.failures,
-          lastFailureAt: m.lastFailureAt,
-        });
+        // The core strategy, brought to the persisted streak; its clock is this attempt's end,
+        // so the state it hands back is exactly what the next pass restores.
+        const strategy = strategyFor(config, { now: () => done });
+        strategy.restore({ failures: m.failures, lastFailureAt: m.lastFailureAt });
         const drop = strategy.failure(remainingEvents, failure);
-        m.failures += 1;
-        m.lastFailureAt = done;
+        ({ failures: m.failures, lastFailureAt: m.lastFailureAt } = strategy.snapshot());
         if (drop) {
           for (const row of remaining) dead.push({ seq: row.seq, reason: "final" });
         } else {

@@ -13,6 +13,6 @@ describe("SinkClosedError", () => {
   it("the test server serves every fixture", async () => {
     const all = await loadFixtures();
     assert.equal(all.length, 79);
-    assert.ok(all.every((f) => f.text.startsWith("{\n   \"events\"")));
+    assert.ok(all.every((f) => f.text.startsWith('{\n   "events"')));
   });
 });

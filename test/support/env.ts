@@ -34,7 +34,9 @@ export function loadFixtures(): Promise<Fixture[]> {
     const names: string[] = await (await fetch(`${serverUrl}/fixtures/index.json`)).json();
     return Promise.all(
       names.map(async (name) => {
-        const bytes = new Uint8Array(await (await fetch(`${serverUrl}/fixtures/${name}`)).arrayBuffer());
+        const bytes = new Uint8Array(
+          await (await fetch(`${serverUrl}/fixtures/${name}`)).arrayBuffer(),
+        );
         return { name, bytes, text: new TextDecoder().decode(bytes) };
       }),
     );

@@ -52,7 +52,12 @@ export async function startTestServer({ port = 0 } = {}) {
   const record = async (bucket, req) => {
     const body = await readBody(req);
     const list = inboxes.get(bucket) ?? [];
-    list.push({ method: req.method, url: req.url, headers: req.headers, body: body.toString("utf8") });
+    list.push({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: body.toString("utf8"),
+    });
     inboxes.set(bucket, list);
   };
   const server = createServer(async (req, res) => {
@@ -76,7 +81,8 @@ export async function startTestServer({ port = 0 } = {}) {
         if (delay > 0) await new Promise((r) => setTimeout(r, Math.min(delay, 10_000)));
         const status = Number(url.searchParams.get("status") ?? 200);
         const headers = {};
-        if (url.searchParams.has("retryAfter")) headers["retry-after"] = url.searchParams.get("retryAfter");
+        if (url.searchParams.has("retryAfter"))
+          headers["retry-after"] = url.searchParams.get("retryAfter");
         if (res.destroyed) return;
         return send(res, status, "", headers);
       }

@@ -3,7 +3,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { partitionOf, queueName } from "../../worker/partition.ts";
-import { CONFIG_RECHECK_MS, DEDUP_RETENTION_MS, type EndpointQueue } from "../../worker/queue.ts";
+import {
+  CONFIG_RECHECK_MS,
+  DEDUP_RETENTION_MS,
+  type EndpointQueue,
+  MAX_PAUSE_REASON_LENGTH,
+} from "../../worker/queue.ts";
 import {
   endpointConfig,
   makeEvent,
@@ -16,6 +21,7 @@ import {
   until,
   useEndpoints,
   v1,
+  v2,
 } from "./queue-support.ts";
 
 let receiver: Receiver;
@@ -57,6 +63,9 @@ describe("EndpointQueue admin", () => {
       seq: expect.any(Number),
       action: "pull",
       repository: "team/r0",
+      tag: "v1",
+      digest: "sha256:3e0ad3a67c04",
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
       acceptedAt: expect.any(Number),
       attempts: 0,
       nextAttemptAt: expect.any(Number),
@@ -76,6 +85,89 @@ describe("EndpointQueue admin", () => {
     });
     expect(status.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
     expect(status.metrics.events).toBe(7);
+    await settle(stub);
+  });
+
+  it("names what each dead letter is about: the target's tag, digest and media type", async () => {
+    const name = uniqueName("identify");
+    const stub = await openQueue([endpointConfig(name)]);
+    receiver.answer(`/${name}`, () => new Response(null, { status: 422 }));
+    const manifest = makeEvent("team/app", "push");
+    const index = {
+      ...makeEvent("team/app", "push"),
+      target: {
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        digest: "sha256:9f86d081884c7d65",
+        repository: "team/app",
+        tag: "release-2026.11",
+      },
+    };
+    const blob = {
+      ...makeEvent("team/app", "pull"),
+      target: {
+        mediaType: "application/octet-stream",
+        digest: "sha256:2cf24dba5fb0a30e",
+        size: 3,
+        repository: "team/app",
+      },
+    };
+    const repoDelete = { ...makeEvent("team/app", "delete"), target: { repository: "team/app" } };
+    const events = [manifest, index, blob, repoDelete];
+    // The envelope's own line (v2) must not be mistaken for the target's media type.
+    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v2, events });
+    await until(stub, async () => expect((await stub.status()).deadLetters).toBe(4));
+    const { items } = await stub.list({ state: "dead" });
+    expect(items.map(({ id, tag, digest, mediaType }) => ({ id, tag, digest, mediaType }))).toEqual(
+      [
+        {
+          id: manifest.id,
+          tag: "v1",
+          digest: "sha256:3e0ad3a67c04",
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+        },
+        {
+          id: index.id,
+          tag: "release-2026.11",
+          digest: "sha256:9f86d081884c7d65",
+          mediaType: "application/vnd.oci.image.index.v1+json",
+        },
+        {
+          id: blob.id,
+          tag: undefined,
+          digest: "sha256:2cf24dba5fb0a30e",
+          mediaType: "application/octet-stream",
+        },
+        { id: repoDelete.id, tag: undefined, digest: undefined, mediaType: undefined },
+      ],
+    );
+    // Absent fields are left out, not null, like the event's own target.
+    for (const key of ["tag", "digest", "mediaType"]) expect(items[3]).not.toHaveProperty(key);
+    expect(items[2]).not.toHaveProperty("tag");
+    expect(items.every((item) => item.reason === "final" && item.lastStatus === 422)).toBe(true);
+    // A replayed dead letter keeps what it is about.
+    await stub.pause("inspect");
+    expect(await stub.replay({ ids: [index.id] })).toEqual({ replayed: 1 });
+    const [pending] = (await stub.list({ state: "pending" })).items;
+    expect(pending).toMatchObject({ id: index.id, tag: "release-2026.11", attempts: 0 });
+    await settle(stub);
+  });
+
+  it("takes a pause reason of up to 500 characters whole and rejects a longer one", async () => {
+    const name = uniqueName("reason");
+    const stub = await openQueue([endpointConfig(name)]);
+    expect(MAX_PAUSE_REASON_LENGTH).toBe(500);
+    const longest = "maintenance window ".repeat(27).slice(0, MAX_PAUSE_REASON_LENGTH);
+    expect(longest).toHaveLength(500);
+    expect((await stub.pause(longest)).pauseReason).toBe(longest);
+    await stub.resume();
+    await runInDurableObject<EndpointQueue, void>(stub, (queue) =>
+      expect(queue.pause(`${longest}!`)).rejects.toThrow(
+        /^reason: must be at most 500 characters, got 501$/,
+      ),
+    );
+    // The rejected call changed nothing.
+    expect(await stub.status()).toMatchObject({ paused: false });
+    expect((await stub.pause("   ")).pauseReason).toBe("paused by admin");
     await settle(stub);
   });
 

@@ -1,11 +1,25 @@
-// The EndpointQueue's pure delivery decisions: strategies rebuilt from persisted state behave
-// like the live core strategies, and the retry plan applies limits in RetryingSink's order.
+// The EndpointQueue's pure delivery decisions: strategies rebuilt from persisted state (as the
+// queue does it: the core's strategyFor, then restore) behave like the live core strategies, and
+// the retry plan applies limits in RetryingSink's order.
 import { describe, expect, it } from "vitest";
-import { Breaker, ExponentialBackoff } from "../../src/strategies.ts";
-import { outgoingMediaType, planRetry, restoreStrategy } from "../../worker/queue-delivery.ts";
+import type { EndpointConfig } from "../../src/config.ts";
+import { strategyFor } from "../../src/endpoint.ts";
+import { Breaker, ExponentialBackoff, type StrategyState } from "../../src/strategies.ts";
+import { outgoingMediaType, planRetry } from "../../worker/queue-delivery.ts";
 import { v1, v2 } from "./queue-support.ts";
 
-describe("restoreStrategy", () => {
+/** What EndpointQueue does with its persisted streak before it records an attempt. */
+function restoreStrategy(
+  config: Pick<EndpointConfig, "strategy">,
+  state: StrategyState,
+  options: { now?: () => number; random?: () => number } = {},
+) {
+  const strategy = strategyFor(config, options);
+  strategy.restore(state);
+  return strategy;
+}
+
+describe("strategyFor + restore (persisted retry state)", () => {
   it("brings a breaker to the persisted failure streak", () => {
     let now = 1_000_000;
     const clock = () => now;

@@ -38,13 +38,19 @@ export interface EndpointView {
   config: EndpointConfigView;
 }
 
-/** One event of `GET /v1/endpoints/:name/events` (no body, nothing secret). */
+/**
+ * One event of `GET /v1/endpoints/:name/events` (no body, nothing secret). `tag`, `digest` and
+ * `mediaType` are the event target's (which manifest or blob), absent when the event has none.
+ */
 export interface QueueItemView {
   id: string;
   seq: number;
   partition: number;
   action: string;
   repository: string;
+  tag?: string;
+  digest?: string;
+  mediaType?: string;
   acceptedAt: number;
   attempts: number;
   nextAttemptAt: number | null;

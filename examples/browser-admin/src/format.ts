@@ -1,4 +1,4 @@
-// Pure formatting helpers: numbers, ages and HTTP statuses as people read them.
+// Pure formatting helpers: numbers, ages, HTTP statuses and event targets as people read them.
 import { statusText } from "registry-relay";
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -149,4 +149,88 @@ export function middleTruncate(value: string, max: number): string {
  */
 export function readableError(error: string | null | undefined): string {
   return (error ?? "").replace(/^httpSink\{[^}]*\}:\s*/, "");
+}
+
+const mediaTypeNames: Record<string, string> = {
+  "application/octet-stream": "blob",
+  "application/vnd.oci.image.manifest.v1+json": "OCI manifest",
+  "application/vnd.oci.image.index.v1+json": "OCI index",
+  "application/vnd.docker.distribution.manifest.v2+json": "Docker manifest",
+  "application/vnd.docker.distribution.manifest.list.v2+json": "Docker manifest list",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws": "Docker manifest v1",
+  "application/vnd.docker.image.rootfs.diff.tar.gzip": "layer",
+};
+
+/**
+ * A short name for the media types registries use; others are shown as they are.
+ *
+ * @example
+ * ```ts
+ * import { mediaTypeName } from "./format.ts";
+ * mediaTypeName("application/vnd.oci.image.index.v1+json"); // "OCI index"
+ * ```
+ */
+export function mediaTypeName(mediaType: string): string {
+  return mediaTypeNames[mediaType] ?? mediaType;
+}
+
+/**
+ * A digest cut to its algorithm and first 12 hex digits, as image ids are usually shown
+ * (`sha256:29836e8468e0…`); shorter digests are shown whole.
+ *
+ * @example
+ * ```ts
+ * import { shortDigest } from "./format.ts";
+ * shortDigest("sha256:29836e8468e0d3d2ae6c49359858c1796abfea9dfbaf2b898057bd7fa0d8d01b");
+ * // "sha256:29836e8468e0…"
+ * ```
+ */
+export function shortDigest(digest: string): string {
+  const colon = digest.indexOf(":");
+  const hex = digest.slice(colon + 1);
+  return hex.length > 12 ? `${digest.slice(0, colon + 1)}${hex.slice(0, 12)}…` : digest;
+}
+
+/** The identifying fields of an event's target, each absent when the event has none. */
+export interface TargetFields {
+  tag?: string | undefined;
+  digest?: string | undefined;
+  mediaType?: string | undefined;
+}
+
+/**
+ * An event target in one short line, in image-reference order: `:tag@digest` (digest cut by
+ * {@link shortDigest}), then the kind of content; `""` when the event names none of them.
+ *
+ * @example
+ * ```ts
+ * import { formatTarget } from "./format.ts";
+ * formatTarget({ tag: "v1", digest: "sha256:3e0ad3a67c04", mediaType: "application/vnd.oci.image.manifest.v1+json" });
+ * // ":v1@sha256:3e0ad3a67c04 · OCI manifest"
+ * ```
+ */
+export function formatTarget(target: TargetFields): string {
+  const reference = `${target.tag ? `:${target.tag}` : ""}${target.digest ? `@${shortDigest(target.digest)}` : ""}`;
+  const kind = target.mediaType ? mediaTypeName(target.mediaType) : "";
+  return [reference, kind].filter((part) => part !== "").join(" · ");
+}
+
+/**
+ * A repository and its target's fields written out in full, one per line (a tooltip).
+ *
+ * @example
+ * ```ts
+ * import { describeTarget } from "./format.ts";
+ * describeTarget("team/app", { tag: "v1" }); // "team/app\ntag: v1"
+ * ```
+ */
+export function describeTarget(repository: string, target: TargetFields): string {
+  return [
+    repository,
+    target.tag && `tag: ${target.tag}`,
+    target.digest && `digest: ${target.digest}`,
+    target.mediaType && `media type: ${target.mediaType}`,
+  ]
+    .filter((line) => typeof line === "string" && line !== "")
+    .join("\n");
 }

@@ -3,11 +3,13 @@
 import type { AdminClient, EndpointView, QueueItemView } from "./api.ts";
 import { byId, h, replaceChildren, setAttr, setText, syncRows } from "./dom.ts";
 import {
+  describeTarget,
   formatCount,
   formatDue,
   formatDuration,
   formatInstant,
   formatStatus,
+  formatTarget,
   readableError,
   statusTone,
 } from "./format.ts";
@@ -51,6 +53,7 @@ interface RowParts {
   id: HTMLElement;
   action: HTMLElement;
   repository: HTMLElement;
+  target: HTMLElement;
   attempts: HTMLElement;
   status: HTMLElement;
   reason: HTMLElement;
@@ -304,7 +307,8 @@ export class QueueView {
       seq: h("span"),
       id: h("span", { class: "mono" }),
       action: h("span", { class: "badge plain none" }),
-      repository: h("span"),
+      repository: h("div", { class: "cell-main" }),
+      target: h("div", { class: "cell-sub" }),
       attempts: h("span"),
       status: h("span", { class: "badge plain none" }),
       reason: h("div", { class: "cell-main" }),
@@ -318,7 +322,7 @@ export class QueueView {
       h("td", { class: "num" }, p.seq),
       h("td", {}, p.id),
       h("td", {}, p.action),
-      h("td", {}, p.repository),
+      h("td", {}, p.repository, p.target),
       h("td", { class: "num" }, p.attempts),
       h("td", {}, p.status),
       h("td", {}, p.reason, p.error),
@@ -349,8 +353,12 @@ export class QueueView {
     setText(p.id, item.id);
     setAttr(p.id, "title", item.id);
     setText(p.action, item.action);
+    // Under the repository: which manifest or blob the event is about (tag, digest, kind).
+    const about = describeTarget(item.repository, item);
     setText(p.repository, item.repository);
-    setAttr(p.repository, "title", item.repository);
+    setAttr(p.repository, "title", about);
+    setText(p.target, formatTarget(item));
+    setAttr(p.target, "title", about);
     setText(p.attempts, formatCount(item.attempts));
     const statusLabel =
       item.lastStatus === null

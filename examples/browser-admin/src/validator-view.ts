@@ -11,7 +11,7 @@ import {
   uuidv4,
 } from "registry-relay";
 import { byId, h, replaceChildren, syncRows } from "./dom.ts";
-import { formatBytes, formatCount, middleTruncate } from "./format.ts";
+import { formatBytes, formatCount, mediaTypeName, middleTruncate } from "./format.ts";
 
 /** The verdict of one body. */
 export type ValidationResult =
@@ -231,29 +231,6 @@ export class ValidatorView {
     this.#verdict.className = `verdict ${tone}`;
     replaceChildren(this.#verdictText, text);
   }
-}
-
-const mediaTypeNames: Record<string, string> = {
-  "application/octet-stream": "blob",
-  "application/vnd.oci.image.manifest.v1+json": "OCI manifest",
-  "application/vnd.oci.image.index.v1+json": "OCI index",
-  "application/vnd.docker.distribution.manifest.v2+json": "Docker manifest",
-  "application/vnd.docker.distribution.manifest.list.v2+json": "Docker manifest list",
-  "application/vnd.docker.distribution.manifest.v1+prettyjws": "Docker manifest v1",
-  "application/vnd.docker.image.rootfs.diff.tar.gzip": "layer",
-};
-
-/**
- * A short name for the media types registries use; others are shown as they are.
- *
- * @example
- * ```ts
- * import { mediaTypeName } from "./validator-view.ts";
- * mediaTypeName("application/vnd.oci.image.index.v1+json"); // "OCI index"
- * ```
- */
-export function mediaTypeName(mediaType: string): string {
-  return mediaTypeNames[mediaType] ?? mediaType;
 }
 
 /** `2026-11-27T17:19:34.211127926Z` → `2026-11-27 17:19:34Z` (the full value is the tooltip). */
