@@ -55,11 +55,22 @@ export interface EndpointOptions {
 export function partitionOf(repository: string, partitions: number): number {
   if (partitions <= 1) return 0;
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(repository)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+  // Repository names are ASCII (lowercase, digits, separators): hash their chars as the UTF-8
+  // bytes they are, without encoding; anything else goes through a real encoder.
+  for (let i = 0; i < repository.length; i++) {
+    const code = repository.charCodeAt(i);
+    if (code >= 0x80) return fnv1a(utf8.encode(repository)) % partitions;
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
   }
   return hash % partitions;
+}
+
+const utf8 = new TextEncoder();
+
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
 }
 
 /**
@@ -94,10 +105,31 @@ class PartitionRouter implements Sink<Event> {
     this.#queues = queues;
   }
 
-  async write(...events: Event[]): Promise<void> {
-    if (this.#closing) throw new SinkClosedError("endpoint");
-    const [only] = this.#queues;
-    if (this.#queues.length === 1 && only) return only.write(...events);
+  write(...events: Event[]): Promise<void> {
+    if (this.#closing) return Promise.reject(new SinkClosedError("endpoint"));
+    const queues = this.#queues;
+    // One queue, or one event (a registry's usual write): straight to its queue.
+    if (queues.length === 1) return (queues[0] as EventQueue<Event>).write(...events);
+    if (events.length === 1) {
+      const [event] = events as [Event];
+      let queue: EventQueue<Event>;
+      try {
+        queue = this.#route(event);
+      } catch (error) {
+        return Promise.reject(error); // as the async path: a bad event rejects, never throws
+      }
+      return queue.write(event);
+    }
+    return this.#split(events);
+  }
+
+  #route(event: Event): EventQueue<Event> {
+    return this.#queues[
+      partitionOf(event.target.repository, this.#queues.length)
+    ] as EventQueue<Event>;
+  }
+
+  async #split(events: Event[]): Promise<void> {
     const groups = new Map<number, Event[]>();
     for (const event of events) {
       const partition = partitionOf(event.target.repository, this.#queues.length);

@@ -57,6 +57,9 @@ export function statusKey(code: number): string {
   return `${code} ${statusText(code)}`;
 }
 
+/** `statusKey` per code seen (at most 1000 codes: a status has three digits). */
+const statusKeys = new Map<number, string>();
+
 /**
  * A plain copy of the counters, safe to serialise: it never carries a URL, header or secret.
  *
@@ -142,7 +145,12 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
   }
 
   #count(status: number): void {
-    const key = statusKey(status);
+    // Every attempt lands here: reuse the key string rather than format it each time.
+    let key = statusKeys.get(status);
+    if (key === undefined) {
+      key = statusKey(status);
+      if (statusKeys.size < 1000) statusKeys.set(status, key);
+    }
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
   }
 }

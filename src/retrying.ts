@@ -207,7 +207,9 @@ export class RetryingSink<E = Event> implements Sink<E> {
   readonly #sleepers = new Set<{ timer: ReturnType<typeof setTimeout>; cancel(): void }>();
   readonly #now: Clock;
   readonly #abort = new AbortController();
-  readonly #writing = new Set<Promise<void>>();
+  /** Writes not yet settled; close waits for 0 (a counter: no bookkeeping promise per write). */
+  #active = 0;
+  #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, strategy: RetryStrategy<E>, options: RetryingSinkOptions<E> = {}) {
@@ -224,18 +226,18 @@ export class RetryingSink<E = Event> implements Sink<E> {
 
   write(...events: E[]): Promise<void> {
     if (this.#closing) return Promise.reject(new SinkClosedError("retryingSink"));
-    const run = this.#deliver(events);
-    this.#writing.add(run);
-    const forget = () => this.#writing.delete(run);
-    run.then(forget, forget);
-    return run;
+    return this.#deliver(events);
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#abort.abort(new SinkClosedError("retryingSink"));
       for (const sleeper of this.#sleepers) sleeper.cancel();
-      await Promise.allSettled([...this.#writing]);
+      if (this.#active > 0) {
+        await new Promise<void>((resolve) => {
+          this.#idle = resolve;
+        });
+      }
       await this.#sink.close();
     })();
     return this.#closing;
@@ -243,59 +245,67 @@ export class RetryingSink<E = Event> implements Sink<E> {
 
   async #deliver(events: E[]): Promise<void> {
     if (events.length === 0) return;
+    this.#active++;
     let remaining = events;
     let attempts = 0;
     let firstAttemptAt = 0;
     let lastError: unknown;
     let retryAfter = 0;
+    // Awaited, so that close also waits for the dead-letter handler.
     const giveUp = (reason: DeadLetterReason) =>
       this.#deadLetter({ events: remaining, attempts, firstAttemptAt, lastError, reason });
-    for (;;) {
-      const wait = Math.max(
-        this.#strategy.proceed(remaining),
-        Math.min(retryAfter, this.#maxRetryAfter),
-      );
-      // An attempt that could only start after the age limit is not made.
-      if (
-        attempts > 0 &&
-        this.#maxAge !== undefined &&
-        this.#now() + wait - firstAttemptAt > this.#maxAge
-      ) {
-        return giveUp("max-age");
-      }
-      if (wait > 0) {
+    try {
+      for (;;) {
+        const wait = Math.max(
+          this.#strategy.proceed(remaining),
+          Math.min(retryAfter, this.#maxRetryAfter),
+        );
+        // An attempt that could only start after the age limit is not made.
+        if (
+          attempts > 0 &&
+          this.#maxAge !== undefined &&
+          this.#now() + wait - firstAttemptAt > this.#maxAge
+        ) {
+          return await giveUp("max-age");
+        }
+        if (wait > 0) {
+          try {
+            await this.#pause(wait);
+          } catch (error) {
+            if (this.#closing) throw new SinkClosedError("retryingSink");
+            throw error;
+          }
+        }
+        if (this.#closing) throw new SinkClosedError("retryingSink");
+        if (attempts === 0) firstAttemptAt = this.#now();
+        attempts++;
         try {
-          await this.#pause(wait);
+          await this.#sink.write(...remaining);
+          this.#strategy.success(remaining);
+          return;
         } catch (error) {
-          if (this.#closing) throw new SinkClosedError("retryingSink");
-          throw error;
+          if (error instanceof SinkClosedError) throw error;
+          lastError = error;
+          remaining = undelivered(remaining, error);
+          if (this.#classify(error) === "final") return await giveUp("final");
+          if (this.#strategy.failure(remaining, error)) return await giveUp("final");
+          if (this.#maxAttempts !== undefined && attempts >= this.#maxAttempts) {
+            return await giveUp("max-attempts");
+          }
+          if (this.#maxAge !== undefined && this.#now() - firstAttemptAt >= this.#maxAge) {
+            return await giveUp("max-age");
+          }
+          retryAfter = retryAfterOf(error);
         }
       }
-      if (this.#closing) throw new SinkClosedError("retryingSink");
-      if (attempts === 0) firstAttemptAt = this.#now();
-      attempts++;
-      try {
-        await this.#sink.write(...remaining);
-        this.#strategy.success(remaining);
-        return;
-      } catch (error) {
-        if (error instanceof SinkClosedError) throw error;
-        lastError = error;
-        remaining = undelivered(remaining, error);
-        if (this.#classify(error) === "final") return giveUp("final");
-        if (this.#strategy.failure(remaining, error)) return giveUp("final");
-        if (this.#maxAttempts !== undefined && attempts >= this.#maxAttempts) {
-          return giveUp("max-attempts");
-        }
-        if (this.#maxAge !== undefined && this.#now() - firstAttemptAt >= this.#maxAge) {
-          return giveUp("max-age");
-        }
-        retryAfter = retryAfterOf(error);
-      }
+    } finally {
+      if (--this.#active === 0) this.#idle?.();
     }
   }
 
   #pause(ms: number): Promise<void> {
+    // A wait that begins after close (an attempt in flight at close failed) ends at once too.
+    if (this.#closing) return Promise.reject(new SinkClosedError("retryingSink"));
     if (this.#sleep) return this.#sleep(ms, this.#abort.signal);
     return new Promise((resolve, reject) => {
       const sleeper = {

@@ -234,6 +234,34 @@ describe("HttpSink", () => {
     assert.deepEqual(metrics.statuses, {});
   });
 
+  it("after a timed-out attempt, the next attempts start with a live signal and succeed", async () => {
+    const signals: AbortSignal[] = [];
+    const sink = new HttpSink("http://receiver.test/in", {
+      timeout: 30,
+      fetch: (_url, init) => {
+        const signal = init.signal as AbortSignal;
+        signals.push(signal);
+        if (signal.aborted) return Promise.reject(new Error("attempt started already aborted"));
+        if (signals.length !== 3) return Promise.resolve(new Response(null, { status: 200 }));
+        // The third attempt hangs until its timeout aborts it.
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
+        });
+      },
+    });
+    await sink.write(manifest);
+    await sink.write(layer1);
+    const error = await sink.write(layer2).then(
+      () => assert.fail("should time out"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof HttpTransportError && error.timedOut, String(error));
+    for (let i = 0; i < 20; i++) await sink.write(manifest);
+    assert.equal(signals.length, 23);
+    assert.equal(signals[2]?.aborted, true, "the timed-out attempt was aborted");
+    assert.equal(signals.at(-1)?.aborted, false);
+  });
+
   it("reads Retry-After (seconds from the server, HTTP date relative to now)", async () => {
     const sink = new HttpSink(`${serverUrl}/status?status=503&retryAfter=2&case=${unique()}`);
     const error = await sink.write(manifest).then(
@@ -431,6 +459,50 @@ describe("HttpSink", () => {
       );
     }
     assert.throws(() => new HttpSink("https://h.example/", { secret: [] }), /empty list/);
+  });
+
+  it("reads a small body of known length to its end, and stops a large or unsized one at 64 KiB", async () => {
+    /** A body of `chunks` 16 KiB chunks (endless without a count) that records what was read. */
+    const served = (chunks = Number.POSITIVE_INFINITY) => {
+      const seen = { pulled: 0, closed: false, cancelled: false };
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            if (seen.pulled === chunks) {
+              seen.closed = true;
+              controller.close();
+              return;
+            }
+            seen.pulled++;
+            controller.enqueue(new Uint8Array(16 * 1024));
+          },
+          cancel() {
+            seen.cancelled = true;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return { seen, stream };
+    };
+    const answer = (body: ReadableStream<Uint8Array>, headers: Record<string, string>) =>
+      new HttpSink("http://receiver.test/in", {
+        fetch: async () => new Response(body, { status: 200, headers }),
+      });
+
+    const small = served(2);
+    await answer(small.stream, { "content-length": String(32 * 1024) }).write(manifest);
+    assert.deepEqual(small.seen, { pulled: 2, closed: true, cancelled: false }, "read to the end");
+
+    const unknownOrLarge: Record<string, string>[] = [
+      {},
+      { "content-length": String(1024 * 1024) },
+    ];
+    for (const headers of unknownOrLarge) {
+      const large = served();
+      await answer(large.stream, headers).write(manifest);
+      assert.equal(large.seen.cancelled, true, `rest cancelled (${JSON.stringify(headers)})`);
+      assert.ok(large.seen.pulled <= 6, `read about 64 KiB, not ${large.seen.pulled} chunks`);
+    }
   });
 
   it("sends nothing for a write without events", async () => {

@@ -268,6 +268,55 @@ describe("RetryingSink", () => {
     assert.equal(inner.writes.length, 0, "the first attempt waited too: the strategy said 10 s");
   });
 
+  it("close also cancels a backoff that begins after it (an attempt in flight at close fails)", async () => {
+    let failAttempt: (error: unknown) => void = () => {};
+    const inner = {
+      attempts: 0,
+      closed: 0,
+      write(..._events: string[]): Promise<void> {
+        this.attempts++;
+        return new Promise((_resolve, reject) => {
+          failAttempt = reject;
+        });
+      },
+      async close() {
+        this.closed++;
+      },
+    } satisfies Sink<string> & { attempts: number; closed: number };
+    let failures = 0;
+    const backoff: RetryStrategy<string> = {
+      proceed: () => (failures > 0 ? 1500 : 0),
+      failure: () => {
+        failures++;
+        return false;
+      },
+      success: () => {},
+    };
+    const retrying = new RetryingSink(inner, backoff);
+    const outcome = retrying.write("a").then(
+      () => "resolved",
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(inner.attempts, 1, "the first attempt is in flight");
+    const closing = retrying.close();
+    const started = performance.now();
+    failAttempt(new HttpStatusError(503)); // retryable: the strategy now says wait 1.5 s
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settled = await Promise.race([
+      outcome,
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve("still waiting after 300 ms"), 300);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(settled instanceof SinkClosedError, `the write settled with: ${String(settled)}`);
+    await closing;
+    assert.ok(performance.now() - started < 300, "close did not wait out the backoff");
+    assert.equal(inner.attempts, 1, "no attempt after close");
+    assert.equal(inner.closed, 1);
+  });
+
   it("rethrows SinkClosedError from the inner sink at once", async () => {
     const inner = new ScriptedSink([new SinkClosedError("inner")]);
     const retrying = new RetryingSink(inner, fixed(0));
