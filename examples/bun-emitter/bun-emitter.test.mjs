@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort, startRelay } from "../../test/support/relay-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const bun = join(root, "node_modules/.bin/bun");
-const wrangler = join(root, "node_modules/.bin/wrangler");
 
 const running = new Set();
 process.on("exit", () => {
@@ -122,14 +122,6 @@ async function startReceiver(plan = []) {
         server.close(done);
       }),
   };
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((ready) => server.listen(0, "127.0.0.1", ready));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 async function waitFor(what, check, timeoutMs) {
@@ -295,43 +287,20 @@ describe("bun-emitter through the relay (wrangler dev)", { timeout: 180_000 }, (
     // The relay's first delivery attempt gets a 503, so its own retry is exercised too.
     receiver = await startReceiver([503]);
     persistDir = mkdtempSync(join(tmpdir(), "bun-emitter-relay-"));
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    relayBase = `http://127.0.0.1:${port}`;
     const endpoints = [{ name: "example", url: receiver.url, timeout: "2s", backoff: "200ms" }];
-    relay = start(
-      wrangler,
-      [
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--inspector-port",
-        String(inspectorPort),
-        "--persist-to",
-        persistDir,
-        "--show-interactive-dev-session=false",
-        "--var",
-        `RELAY_ENDPOINTS:${JSON.stringify(endpoints)}`,
-        "--var",
-        `RELAY_INGEST_TOKENS:${ingestToken}`,
-        "--var",
-        `RELAY_ADMIN_TOKEN:${adminToken}`,
-      ],
-      { env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" } },
-    );
-    await waitFor(
-      `the relay on ${relayBase}/healthz`,
-      async () => {
-        if (!running.has(relay.pid)) throw new Error("wrangler dev exited");
-        const response = await fetch(`${relayBase}/healthz`, { signal: AbortSignal.timeout(2000) });
-        return response.status === 200;
+    relay = await startRelay({
+      persistDir,
+      vars: {
+        RELAY_ENDPOINTS: JSON.stringify(endpoints),
+        RELAY_INGEST_TOKENS: ingestToken,
+        RELAY_ADMIN_TOKEN: adminToken,
       },
-      90_000,
-    ).catch((error) => {
-      throw new Error(`${error.message}\n${relay.out.stdout}\n${relay.out.stderr}`);
+      onSpawn: (pid, exited) => {
+        running.add(pid);
+        exited.then(() => running.delete(pid));
+      },
     });
+    relayBase = relay.url;
   });
 
   after(async () => {

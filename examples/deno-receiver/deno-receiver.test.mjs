@@ -6,17 +6,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import standardwebhooks from "standardwebhooks";
+import { startRelay } from "../../test/support/relay-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const deno = join(root, "node_modules/.bin/deno");
-const wrangler = join(root, "node_modules/.bin/wrangler");
 const fixturesDir = resolve(
   process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2"),
 );
@@ -321,14 +320,6 @@ describe("deno-receiver", { timeout: 120_000 }, () => {
   });
 });
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((ready) => server.listen(0, "127.0.0.1", ready));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 describe("deno-receiver behind the relay (wrangler dev)", { timeout: 180_000 }, () => {
   const ingestToken = "deno-example-ingest-token";
   let receiver;
@@ -339,76 +330,21 @@ describe("deno-receiver behind the relay (wrangler dev)", { timeout: 180_000 }, 
   before(async () => {
     receiver = await startReceiver({ WEBHOOK_SECRET: secret });
     persistDir = mkdtempSync(join(tmpdir(), "deno-receiver-relay-"));
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    relayBase = `http://127.0.0.1:${port}`;
     // The relay signs every delivery with the endpoint's secret (Standard Webhooks).
     const endpoints = [{ name: "deno", url: `${receiver.url}/events`, secret, backoff: "200ms" }];
-    const args = [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
+    relay = await startRelay({
       persistDir,
-      "--show-interactive-dev-session=false",
-      "--var",
-      `RELAY_ENDPOINTS:${JSON.stringify(endpoints)}`,
-      "--var",
-      `RELAY_INGEST_TOKENS:${ingestToken}`,
-      "--var",
-      "RELAY_ADMIN_TOKEN:deno-example-admin-token",
-    ];
-    const child = spawn(wrangler, args, {
-      cwd: root,
-      env: {
-        ...process.env,
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_SEND_METRICS: "false",
-        CI: "true",
+      vars: {
+        RELAY_ENDPOINTS: JSON.stringify(endpoints),
+        RELAY_INGEST_TOKENS: ingestToken,
+        RELAY_ADMIN_TOKEN: "deno-example-admin-token",
       },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    running.add(child.pid);
-    let log = "";
-    child.stdout.on("data", (chunk) => {
-      log += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      log += chunk;
-    });
-    const exited = new Promise((done) =>
-      child.once("exit", () => {
-        running.delete(child.pid);
-        done();
-      }),
-    );
-    relay = {
-      async stop() {
-        if (running.has(child.pid)) process.kill(-child.pid, "SIGTERM");
-        const force = setTimeout(() => {
-          try {
-            process.kill(-child.pid, "SIGKILL");
-          } catch {}
-        }, 5000);
-        await exited;
-        clearTimeout(force);
+      onSpawn: (pid, exited) => {
+        running.add(pid);
+        exited.then(() => running.delete(pid));
       },
-    };
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (!running.has(child.pid)) throw new Error(`wrangler dev exited:\n${log}`);
-      const ok = await fetch(`${relayBase}/healthz`, { signal: AbortSignal.timeout(2000) })
-        .then((response) => response.status === 200)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`the relay did not start in 90 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
+    relayBase = relay.url;
   });
 
   after(async () => {

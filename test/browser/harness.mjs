@@ -1,12 +1,13 @@
 // Plumbing of the admin console's browser proof: the relay under `wrangler dev`, a receiver whose
 // routes can fail or recover on demand, free ports, bounded waits, and cleanup of every child
 // process by PID (its whole process group), also when the test fails or is interrupted.
-import { spawn } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
+
+export { freePort };
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const fixturesDir = resolve(
@@ -15,15 +16,6 @@ export const fixturesDir = resolve(
 
 /** @type {Map<number, string>} process-group leader PID → label */
 const groups = new Map();
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Kills every recorded process group now (synchronous, safe in an exit handler). */
 export function killAllGroups() {
@@ -82,18 +74,6 @@ export async function waitFor(what, check, { timeoutMs = 20_000, intervalMs = 10
   );
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((done, fail) => {
-    const server = createNetServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
 /**
  * A receiver on 127.0.0.1 with one route per endpoint. Each route answers with its current
  * `status` (settable at any time) and records the events of every 2xx delivery, in order.
@@ -148,59 +128,25 @@ export async function startRelay({
   vars,
   timeoutMs = 90_000,
 }) {
-  const args = [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
+  writeFileSync(logFile, ""); // this run's output only
+  let pid;
+  const relay = await startRelayProcess({
+    port,
+    inspectorPort,
     persistDir,
-    "--show-interactive-dev-session=false",
-  ];
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
-  const log = createWriteStream(logFile, { flags: "w" });
-  const child = spawn(join(repoRoot, "node_modules/.bin/wrangler"), args, {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_SEND_METRICS: "false",
-      CI: "true",
+    logFile,
+    vars,
+    timeoutMs,
+    intervalMs: 250,
+    onSpawn: (spawned) => {
+      pid = spawned;
+      trackGroup(pid, "wrangler dev");
     },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.pipe(log, { end: false });
-  child.stderr.pipe(log, { end: false });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("could not start wrangler");
-  trackGroup(pid, "wrangler dev");
-  let exited = null;
-  child.once("exit", (code, signal) => {
-    exited = { code, signal };
-    killGroup(pid, "SIGKILL"); // workerd children of a dead leader
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const stop = () => stopGroup(pid);
-  try {
-    await waitFor(
-      `the relay at ${base}/healthz`,
-      async () => {
-        if (exited)
-          throw new Error(`wrangler dev exited ${JSON.stringify(exited)}; see ${logFile}`);
-        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-        return res.status === 200;
-      },
-      { timeoutMs, intervalMs: 250 },
-    );
-  } catch (error) {
-    await stop();
+  }).catch(async (error) => {
+    if (pid !== undefined) await stopGroup(pid); // forget the group it already stopped
     throw error;
-  }
-  return { base, pid, stop };
+  });
+  return { base: relay.url, pid: relay.pid, stop: () => stopGroup(relay.pid) };
 }
 
 /** A fixture's raw body and its Content-Type. */

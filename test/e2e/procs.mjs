@@ -4,18 +4,10 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
+import { killGroup } from "../support/relay-process.mjs";
 
 /** @type {Map<number, string>} process-group leader PID → label */
 const running = new Map();
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Kills every group still recorded (synchronous: safe in an `exit` handler). */
 export function killAll(signal = "SIGKILL") {
@@ -34,6 +26,19 @@ function hookExit() {
       process.exit(130);
     });
   }
+}
+
+/**
+ * Records a process group started elsewhere (the relay, by test/support/relay-process.mjs) so
+ * that `killAll` and the exit hook reach it; it is forgotten once `exited` settles.
+ * @param {string} label
+ * @param {number} pid
+ * @param {Promise<unknown>} exited
+ */
+export function trackGroup(label, pid, exited) {
+  hookExit();
+  running.set(pid, label);
+  exited.then(() => running.delete(pid));
 }
 
 /**

@@ -1,11 +1,9 @@
 // The relay under test: `wrangler dev` (the runtime `npm start` uses) on 127.0.0.1 with local
 // persistence in a directory of ours, so a killed relay restarts on the same state.
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startProcess, waitFor } from "./procs.mjs";
+import { repoRoot, startRelay as startRelayProcess } from "../support/relay-process.mjs";
+import { trackGroup } from "./procs.mjs";
 
-export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const wrangler = join(repoRoot, "node_modules", ".bin", "wrangler");
+export { repoRoot };
 
 /**
  * Starts `wrangler dev` and waits until `GET /healthz` answers 200.
@@ -13,43 +11,19 @@ const wrangler = join(repoRoot, "node_modules", ".bin", "wrangler");
  *   vars: Record<string, string>, timeoutMs?: number }} options
  */
 export async function startRelay({ port, inspectorPort, persistDir, logFile, vars, timeoutMs }) {
-  const args = [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistDir,
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "info",
-  ];
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const startedAt = Date.now();
-  const proc = startProcess("relay", wrangler, args, {
-    cwd: repoRoot,
+  const relay = await startRelayProcess({
+    port,
+    inspectorPort,
+    persistDir,
     logFile,
-    env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
+    vars,
+    timeoutMs: timeoutMs ?? 60_000,
+    extraArgs: ["--log-level", "info"],
+    onSpawn: (pid, exited) => trackGroup("relay", pid, exited),
   });
-  let exited = null;
-  proc.exited.then((how) => {
-    exited = how;
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `the relay on ${base}/healthz`,
-    async () => {
-      if (exited)
-        throw new Error(`wrangler dev exited (${JSON.stringify(exited)}); see ${logFile}`);
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-      return res.status === 200;
-    },
-    { timeoutMs: timeoutMs ?? 60_000, intervalMs: 200 },
-  );
-  return { proc, base, port, startMs: Date.now() - startedAt };
+  const proc = { pid: relay.pid, label: "relay", exited: relay.exited, stop: relay.stop };
+  return { proc, base: relay.url, port, startMs: Date.now() - startedAt };
 }
 
 /** `GET /v1/endpoints` (admin): the relay's own view, for diagnostics in failure messages. */
