@@ -1,6 +1,6 @@
 // Retry strategies for RetryingSink, ported from go-events (`Breaker`, `ExponentialBackoff`).
 // Both keep state across writes (a success on any write resets it), as upstream does, and can
-// hand that state out and take it back (`snapshot`, `restore`) for queues that outlive a process.
+// hand that state out and take it back (`snapshot`, `restore`) for queues that outlive their runtime.
 import type { Event } from "./schema.ts";
 
 /**

@@ -100,7 +100,7 @@ function challenge(realm: string, error?: string): Record<string, string> {
  * app.post(
  *   "/events",
  *   receiveEnvelopes({
- *     tokens: [Deno.env.get("INGEST_TOKEN")!],
+ *     tokens: [ingestToken], // e.g. read from your runtime's environment
  *     onEnvelope: (envelope) => {
  *       for (const event of envelope.events) console.log(event.action, event.target.repository);
  *     },
