@@ -81,6 +81,41 @@ function summarise(opsPerSecond: number[], unitsPerOp: number): SideResult {
 }
 
 /**
+ * Runs `rounds` rounds of one measurement per side, the side that goes first alternating every
+ * round (so drift in machine load hits both), and summarises rates and per-round ratios.
+ */
+async function interleave(
+  measureOurs: () => Promise<number>,
+  measureBaseline: () => Promise<number>,
+  rounds: number,
+  [oursUnits, baselineUnits]: [number, number],
+): Promise<ComparisonResult> {
+  const oursRuns: number[] = [];
+  const baselineRuns: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let o: number;
+    let b: number;
+    if (round % 2 === 0) {
+      o = await measureOurs();
+      b = await measureBaseline();
+    } else {
+      b = await measureBaseline();
+      o = await measureOurs();
+    }
+    oursRuns.push(o);
+    baselineRuns.push(b);
+    ratios.push(o / b);
+  }
+  return {
+    ours: summarise(oursRuns, oursUnits),
+    baseline: summarise(baselineRuns, baselineUnits),
+    ratios,
+    ratio: median(ratios),
+  };
+}
+
+/**
  * Micro comparison: a warm-up slice per side, then `rounds` rounds of one `sliceMs` slice per
  * side, the side that goes first alternating every round.
  */
@@ -91,29 +126,12 @@ export async function compareSlices(
 ): Promise<ComparisonResult> {
   await timeSlice(ours.op, sliceMs);
   await timeSlice(baseline.op, sliceMs);
-  const oursRuns: number[] = [];
-  const baselineRuns: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    let o: number;
-    let b: number;
-    if (round % 2 === 0) {
-      o = await timeSlice(ours.op, sliceMs);
-      b = await timeSlice(baseline.op, sliceMs);
-    } else {
-      b = await timeSlice(baseline.op, sliceMs);
-      o = await timeSlice(ours.op, sliceMs);
-    }
-    oursRuns.push(o);
-    baselineRuns.push(b);
-    ratios.push(o / b);
-  }
-  return {
-    ours: summarise(oursRuns, ours.unitsPerOp),
-    baseline: summarise(baselineRuns, baseline.unitsPerOp),
-    ratios,
-    ratio: median(ratios),
-  };
+  return interleave(
+    () => timeSlice(ours.op, sliceMs),
+    () => timeSlice(baseline.op, sliceMs),
+    rounds,
+    [ours.unitsPerOp, baseline.unitsPerOp],
+  );
 }
 
 /** One side of a macro comparison. */
@@ -141,27 +159,10 @@ export async function compareRuns(
   };
   await ours.warmup();
   await baseline.warmup();
-  const oursRuns: number[] = [];
-  const baselineRuns: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    let o: number;
-    let b: number;
-    if (round % 2 === 0) {
-      o = await timed(ours);
-      b = await timed(baseline);
-    } else {
-      b = await timed(baseline);
-      o = await timed(ours);
-    }
-    oursRuns.push(o);
-    baselineRuns.push(b);
-    ratios.push(o / b);
-  }
-  return {
-    ours: summarise(oursRuns, ours.units),
-    baseline: summarise(baselineRuns, baseline.units),
-    ratios,
-    ratio: median(ratios),
-  };
+  return interleave(
+    () => timed(ours),
+    () => timed(baseline),
+    rounds,
+    [ours.units, baseline.units],
+  );
 }

@@ -12,8 +12,8 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { bundleWorker } from "./bundle-worker.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = Object.fromEntries(
@@ -161,18 +161,7 @@ const receiver = await startReceiver();
 let mf;
 try {
   const bundle = join(work, "worker.js");
-  await build({
-    entryPoints: [join(root, "worker/index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    outfile: bundle,
-    logLevel: "warning",
-  });
+  await bundleWorker(bundle);
   mf = new Miniflare({
     modules: true,
     scriptPath: bundle,

@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleWorker } from "../../scripts/bundle-worker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixturesDir = join(root, "../shared/fixtures/distribution-2.8.2");
@@ -91,18 +91,7 @@ describe("EndpointQueue durability across a hard stop", () => {
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), "relay-durability-"));
     scriptPath = join(workDir, "worker.js");
-    await build({
-      entryPoints: [join(root, "worker/index.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-      external: ["cloudflare:*"],
-      outfile: scriptPath,
-      logLevel: "error",
-    });
+    await bundleWorker(scriptPath, { logLevel: "error" });
     await receiver.start();
   });
 
