@@ -5,6 +5,7 @@ import { EventsMediaTypeV2 } from "../../src/constants.ts";
 import { encodeEnvelope, parseEnvelope } from "../../src/envelope.ts";
 import { formatTimestamp, uuidv4 } from "../../src/ids.ts";
 import type { Descriptor, Event } from "../../src/schema.ts";
+import { specTagDeleteV3 } from "../support/golden.ts";
 
 // Port of distribution's notifications/bridge_test.go: the common environment of the expected
 // manifest events.
@@ -260,34 +261,7 @@ describe("bridge: target shapes of spec section 1.5", () => {
       now: () => new Date("2025-07-01T12:00:00.123Z"),
     });
     const event = bridge.tagDeleted("library/test", "latest");
-    const expected = `{
-   "events": [
-      {
-         "id": "${event.id}",
-         "timestamp": "2025-07-01T12:00:00.123Z",
-         "action": "delete",
-         "target": {
-            "mediaType": "",
-            "digest": "",
-            "size": 0,
-            "repository": "library/test",
-            "tag": "latest"
-         },
-         "request": {
-            "id": "r",
-            "addr": "10.0.0.7",
-            "host": "reg:5000",
-            "method": "DELETE",
-            "useragent": "curl/8.5.0"
-         },
-         "actor": {},
-         "source": {
-            "addr": "reg-0:5000",
-            "instanceID": "i"
-         }
-      }
-   ]
-}`;
+    const expected = specTagDeleteV3(event.id, "2025-07-01T12:00:00.123Z");
     assert.equal(encodeEnvelope({ events: [event] }, { mediaType: EventsMediaTypeV2 }), expected);
     assert.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     assert.equal(

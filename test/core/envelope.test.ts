@@ -10,6 +10,7 @@ import {
 } from "../../src/envelope.ts";
 import { type Envelope, EnvelopeSchema, type Event } from "../../src/schema.ts";
 import { type Fixture, loadFixtures } from "../support/env.ts";
+import { specTagDeleteV3 } from "../support/golden.ts";
 
 // Golden bodies are written by hand from distribution's notifications/event_test.go
 // (TestEventEnvelopeJSONFormat): v2.8 (schema1 manifest, mediaType/size/digest order) and v3
@@ -297,34 +298,10 @@ describe("encodeEnvelope: Go's MarshalIndent byte for byte", () => {
         },
       ],
     };
-    const expected = `{
-   "events": [
-      {
-         "id": "0190b7a2-3c1e-7a44-9d1b-2f0c9e5a7b31",
-         "timestamp": "2025-07-01T12:00:00.123456Z",
-         "action": "delete",
-         "target": {
-            "mediaType": "",
-            "digest": "",
-            "size": 0,
-            "repository": "library/test",
-            "tag": "latest"
-         },
-         "request": {
-            "id": "r",
-            "addr": "10.0.0.7",
-            "host": "reg:5000",
-            "method": "DELETE",
-            "useragent": "curl/8.5.0"
-         },
-         "actor": {},
-         "source": {
-            "addr": "reg-0:5000",
-            "instanceID": "i"
-         }
-      }
-   ]
-}`;
+    const expected = specTagDeleteV3(
+      "0190b7a2-3c1e-7a44-9d1b-2f0c9e5a7b31",
+      "2025-07-01T12:00:00.123456Z",
+    );
     assert.equal(encodeEnvelope(envelope, { mediaType: EventsMediaTypeV2 }), expected);
     // The v2.x line leaves absent keys out (all omitempty).
     const v1 = encodeEnvelope(envelope);
