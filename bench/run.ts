@@ -10,6 +10,7 @@ import { benchDelivery } from "./delivery.ts";
 import { loadFixtures, totalBytes } from "./fixtures.ts";
 import { benchEncode, benchParse, benchVerify } from "./micro.ts";
 import { formatTable, type Row, verdict } from "./report.ts";
+import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 
 const suites = ["parse", "encode", "verify", "deliver"] as const;
 type Suite = (typeof suites)[number];
@@ -74,8 +75,7 @@ async function main(): Promise<void> {
   };
   const fixturesDir =
     args.get("fixtures") ??
-    process.env.RELAY_FIXTURES_DIR ??
-    join(root, "../shared/fixtures/distribution-2.8.2");
+    distributionFixturesDir;
   const fixtures = loadFixtures(fixturesDir);
   const command = process.env.BENCH_COMMAND ?? `${runtime()} ${process.argv.slice(1).join(" ")}`;
   const started = performance.now();

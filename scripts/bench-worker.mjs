@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { bundleWorker } from "./bundle-worker.mjs";
+import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = Object.fromEntries(
@@ -45,7 +46,7 @@ const ms = (value) => `${value.toFixed(2)} ms`;
 
 /** A fixture envelope (a registry's manifest push) whose event id we replace per request. */
 async function template() {
-  const dir = process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2");
+  const dir = distributionFixturesDir;
   try {
     return JSON.parse(
       await readFile(join(dir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json"), "utf8"),

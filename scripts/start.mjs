@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const relayPort = 8787;
@@ -86,9 +87,7 @@ async function waitUntilReady(url, child, deadlineMs) {
 }
 
 function sampleFixture() {
-  const dir = resolve(
-    process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2"),
-  );
+  const dir = distributionFixturesDir;
   const file = join(dir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json");
   return existsSync(file) ? relative(process.cwd(), file) || file : undefined;
 }

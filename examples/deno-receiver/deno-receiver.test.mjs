@@ -12,13 +12,12 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import standardwebhooks from "standardwebhooks";
 import { startRelay } from "../../test/support/relay-process.mjs";
+import { distributionFixturesDir } from "../../test/fixtures/paths.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const deno = join(root, "node_modules/.bin/deno");
-const fixturesDir = resolve(
-  process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2"),
-);
+const fixturesDir = distributionFixturesDir;
 const secret = `whsec_${Buffer.from("deno-receiver-test-signing-key-0123456789").toString("base64")}`;
 const otherSecret = `whsec_${Buffer.from("some-other-signing-key-0123456789abcdef").toString("base64")}`;
 

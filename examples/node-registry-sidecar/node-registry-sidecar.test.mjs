@@ -11,12 +11,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { distributionFixturesDir } from "../../test/fixtures/paths.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
-const fixturesDir = resolve(
-  process.env.RELAY_FIXTURES_DIR ?? join(root, "../shared/fixtures/distribution-2.8.2"),
-);
+const fixturesDir = distributionFixturesDir;
 const registryToken = "registry-to-sidecar-token";
 const relayToken = "sidecar-to-relay-token";
 const eventsType = "application/vnd.docker.distribution.events.v1+json";

@@ -6,13 +6,12 @@ import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
+import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
 export { freePort };
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-export const fixturesDir = resolve(
-  process.env.RELAY_FIXTURES_DIR ?? join(repoRoot, "../shared/fixtures/distribution-2.8.2"),
-);
+export const fixturesDir = distributionFixturesDir;
 
 /** @type {Map<number, string>} process-group leader PID → label */
 const groups = new Map();

@@ -28,7 +28,7 @@ export interface Fixture {
 
 let cache: Promise<Fixture[]> | undefined;
 
-/** Every fixture of `../shared/fixtures/distribution-2.8.2`, in capture order. */
+/** Every fixture of `test/fixtures/distribution-2.8.2`, in capture order. */
 export function loadFixtures(): Promise<Fixture[]> {
   cache ??= (async () => {
     const names: string[] = await (await fetch(`${serverUrl}/fixtures/index.json`)).json();

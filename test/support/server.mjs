@@ -6,12 +6,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Where the captured envelopes live: `../shared/fixtures/distribution-2.8.2` from the repo root. */
-export const fixturesDir = resolve(
-  process.env.RELAY_FIXTURES_DIR ?? join(here, "../../../shared/fixtures/distribution-2.8.2"),
-);
+export const fixturesDir = distributionFixturesDir;
 
 const cors = {
   "access-control-allow-origin": "*",

@@ -10,9 +10,10 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorker } from "../../scripts/bundle-worker.mjs";
+import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const fixturesDir = join(root, "../shared/fixtures/distribution-2.8.2");
+const fixturesDir = distributionFixturesDir;
 const v1 = "application/vnd.docker.distribution.events.v1+json";
 const ingestToken = "durability-ingest-token-3f9e";
 const eventCount = 24;
