@@ -6,11 +6,11 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 import { benchDelivery } from "./delivery.ts";
 import { loadFixtures, totalBytes } from "./fixtures.ts";
 import { benchEncode, benchParse, benchVerify } from "./micro.ts";
 import { formatTable, type Row, verdict } from "./report.ts";
-import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 
 const suites = ["parse", "encode", "verify", "deliver"] as const;
 type Suite = (typeof suites)[number];
@@ -73,9 +73,7 @@ async function main(): Promise<void> {
     rounds: positiveInteger(args, "rounds", 5),
     sliceMs: positiveInteger(args, "slice-ms", 150),
   };
-  const fixturesDir =
-    args.get("fixtures") ??
-    distributionFixturesDir;
+  const fixturesDir = args.get("fixtures") ?? distributionFixturesDir;
   const fixtures = loadFixtures(fixturesDir);
   const command = process.env.BENCH_COMMAND ?? `${runtime()} ${process.argv.slice(1).join(" ")}`;
   const started = performance.now();

@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
-import { bundleWorker } from "./bundle-worker.mjs";
 import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
+import { bundleWorker } from "./bundle-worker.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = Object.fromEntries(

@@ -11,8 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import standardwebhooks from "standardwebhooks";
-import { startRelay } from "../../test/support/relay-process.mjs";
 import { distributionFixturesDir } from "../../test/fixtures/paths.mjs";
+import { startRelay } from "../../test/support/relay-process.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");

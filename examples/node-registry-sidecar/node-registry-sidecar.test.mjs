@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url";
 import { distributionFixturesDir } from "../../test/fixtures/paths.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
 const fixturesDir = distributionFixturesDir;
 const registryToken = "registry-to-sidecar-token";
 const relayToken = "sidecar-to-relay-token";

@@ -5,8 +5,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
 
 export { freePort };
 

@@ -8,7 +8,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
 export const fixturesDir = distributionFixturesDir;
 
 const cors = {

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorker } from "../../scripts/bundle-worker.mjs";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixturesDir = distributionFixturesDir;
 const v1 = "application/vnd.docker.distribution.events.v1+json";
 const ingestToken = "durability-ingest-token-3f9e";
