@@ -4,7 +4,7 @@
 // Listens on 127.0.0.1 only, on a free port, and never keeps the process alive by itself.
 import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
 
