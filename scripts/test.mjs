@@ -28,6 +28,7 @@ export const extraSuites = [
   { name: "examples", command: "npm", args: ["run", "--silent", "test:examples"] },
   { name: "browser-admin", command: "npm", args: ["run", "--silent", "test:browser-admin"] },
   { name: "e2e", command: "npm", args: ["run", "--silent", "test:e2e"] },
+  { name: "load", command: "npm", args: ["run", "--silent", "test:load"] },
 ];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

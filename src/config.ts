@@ -124,16 +124,21 @@ const defaults = {
 
 /**
  * The keys of one endpoint's configuration; `Duration` is how durations are written (input: Go
- * strings or ms; after parsing: ms). `null` is YAML's empty value and means "not set".
+ * strings or ms; after parsing: ms). `null` is YAML's empty value and means "not set". Numbers
+ * and durations are bounded; a value outside the bounds (negative included) is a ConfigError.
  */
 interface ConfigKeys<Duration> {
   name?: string | null;
   disabled?: boolean | null;
+  /** Absolute `http:` or `https:` URL without a `#fragment`. */
   url?: string | null;
   /** Header name to one value or a list of values. */
   headers?: Record<string, string | readonly string[]> | null;
+  /** Per-attempt timeout: 1 ms to 5 min; 0 or unset: 1 s (distribution's default). */
   timeout?: Duration | null;
+  /** Breaker: failures before backing off, 1 to 1000; 0 or unset: 10. */
   threshold?: number | null;
+  /** Breaker: wait after `threshold` failures, 1 ms to 1 h; 0 or unset: 1 s. */
   backoff?: Duration | null;
   ignoredmediatypes?: readonly string[] | null;
   ignore?: {
@@ -142,9 +147,20 @@ interface ConfigKeys<Duration> {
   } | null;
   /** A Standard Webhooks secret (`whsec_...`) or several (rotation). */
   secret?: string | readonly string[] | null;
+  /** Attempts before an event is dead, 1 to 1000; 0: unlimited; unset: the consumer's default. */
   maxAttempts?: number | null;
+  /**
+   * Age at which an event is dead, 1 ms to 720 h (30 days); 0: unlimited; unset: the
+   * consumer's default.
+   */
   maxAge?: Duration | null;
+  /** Events per POST, 1 to 1000 (default 1). */
   maxBatch?: number | null;
+  /**
+   * Retry strategy. `breaker`: `threshold` and `backoff` as above (0 or unset: the top-level
+   * values). `exponential`: `base` 0 to 1 h (default 1 s); `factor` and `max` 1 ms to 1 h
+   * (0 or unset: 1 s and 20 s).
+   */
   strategy?:
     | { type: "breaker"; threshold?: number | null; backoff?: Duration | null }
     | {
@@ -154,8 +170,10 @@ interface ConfigKeys<Duration> {
         max?: Duration | null;
       }
     | null;
+  /** Parallel FIFO queues, by repository, 1 to 100 (default 1). */
   partitions?: number | null;
   mediaType?: EnvelopeMediaType | null;
+  /** In-memory queue capacity in events, 1 to 1,000,000 (default: unbounded). */
   capacity?: number | null;
   overflow?: OverflowPolicy | null;
 }
@@ -213,29 +231,97 @@ const listOf =
 
 const integer = valueWhere(Number.isInteger, "must be an integer");
 
-const positiveInteger: Rule = (value, path, report) => {
-  integer(value, path, report);
-  if (typeof value === "number" && value < 1) report(path, "must be an integer >= 1");
-  return value;
+/** A duration in ms (bounds come from `boundedDuration`). */
+const duration: Rule = (value, path, report) => {
+  if (typeof value !== "string" && (typeof value !== "number" || Number.isNaN(value))) {
+    return report(path, durationMessage);
+  }
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    return report(path, (error as ConfigError).reason);
+  }
 };
 
-/** A duration in ms, optionally within bounds (`valid`). */
-const durationWhere =
-  (valid?: (ms: number) => boolean, message = ""): Rule =>
+const second = 1000;
+const minute = 60 * second;
+const hour = 60 * minute;
+
+/**
+ * The bounds of one number (durations in ms): `min` to `max`, described by `range`; `zero` is
+ * what an explicit 0 means when 0 is allowed outside the range (distribution's "0 means the
+ * default", or "unlimited"). A value past the bounds is a unit or typing mistake that would do
+ * harm (a 1000 h timeout holds the endpoint's FIFO queue 1000 h), so it is refused.
+ */
+interface Bound {
+  min: number;
+  max: number;
+  range: string;
+  zero?: string;
+  hint?: string;
+}
+
+/** Out-of-range message: the key's bounds, never the value (it may sit next to secrets). */
+function outOfRange(value: number, { min, range, zero, hint }: Bound): string {
+  const allowed = `${zero ? `0 (${zero}) or ` : ""}${range}${hint ? `; ${hint}` : ""}`;
+  // "Negative" only where 0 is valid; elsewhere the range says it all ("an integer >= 1").
+  return value < 0 && (zero !== undefined || min === 0)
+    ? `must not be negative; allowed: ${allowed}`
+    : `must be ${allowed}`;
+}
+
+const within = (value: number, bound: Bound): boolean =>
+  (value === 0 && bound.zero !== undefined) || (value >= bound.min && value <= bound.max);
+
+const boundedDuration =
+  (bound: Bound): Rule =>
   (value, path, report) => {
-    if (typeof value !== "string" && (typeof value !== "number" || Number.isNaN(value))) {
-      return report(path, durationMessage);
-    }
-    let ms: number;
-    try {
-      ms = parseDuration(value);
-    } catch (error) {
-      return report(path, (error as ConfigError).reason);
-    }
-    if (valid && !valid(ms)) report(path, message);
+    const ms = duration(value, path, report);
+    if (typeof ms === "number" && !within(ms, bound)) report(path, outOfRange(ms, bound));
     return ms;
   };
-const duration = durationWhere();
+
+const boundedInteger =
+  (bound: Bound): Rule =>
+  (value, path, report) => {
+    if (integer(value, path, report) === undefined) return undefined;
+    if (!within(value as number, bound)) report(path, outOfRange(value as number, bound));
+    return value;
+  };
+
+/** Bounds, with why. Keep the JSDoc of ConfigKeys and the README in step. */
+const bounds = {
+  // A hanging receiver holds the endpoint's FIFO queue for the whole timeout; 5 min is far
+  // above any sane webhook. Sub-ms values are unit mistakes ("500us" for "500ms").
+  timeout: { min: 1, max: 5 * minute, range: "1ms to 5m", zero: "the default, 1s" },
+  // The first `threshold` failed attempts of a streak go back to back: past 1000 the breaker
+  // hardly ever opens. Registries document 5 to 10.
+  threshold: { min: 1, max: 1000, range: "1 to 1000", zero: "the default, 10" },
+  // Past an hour a recovered receiver waits too long and the queue looks dead.
+  backoff: { min: 1, max: hour, range: "1ms to 1h", zero: "the default, 1s" },
+  strategyThreshold: { min: 1, max: 1000, range: "1 to 1000", zero: "the endpoint's threshold" },
+  strategyBackoff: { min: 1, max: hour, range: "1ms to 1h", zero: "the endpoint's backoff" },
+  base: { min: 0, max: hour, range: "0 to 1h" },
+  factor: { min: 1, max: hour, range: "1ms to 1h", zero: "the default, 1s" },
+  max: { min: 1, max: hour, range: "1ms to 1h", zero: "the default, 20s" },
+  // Beyond 1000 attempts the limit that matters is maxAge; 0 is the explicit "no limit".
+  maxAttempts: {
+    min: 1,
+    max: 1000,
+    range: "1 to 1000",
+    zero: "unlimited",
+    hint: "to retry longer, use 0 and bound it with maxAge",
+  },
+  // A month-old registry event is stale; 0 is the explicit "no limit".
+  maxAge: { min: 1, max: 720 * hour, range: "1ms to 720h (30 days)", zero: "unlimited" },
+  // 1000 events of ~1 KB is about the 1 MiB body limit receivers (and the relay) default to.
+  maxBatch: { min: 1, max: 1000, range: "an integer >= 1 (at most 1000)" },
+  // Each partition is a concurrent delivery loop against one receiver (in the relay, a Durable
+  // Object the admin API and /metrics fan out to).
+  partitions: { min: 1, max: 100, range: "an integer >= 1 (at most 100)" },
+  // An in-memory queue: a million ~1 KB events is already about 1 GB.
+  capacity: { min: 1, max: 1_000_000, range: "an integer >= 1 (at most 1000000)" },
+} satisfies Record<string, Bound>;
 
 const isHttpUrl = (text: string): boolean => {
   try {
@@ -244,6 +330,14 @@ const isHttpUrl = (text: string): boolean => {
   } catch {
     return false;
   }
+};
+
+// A fragment is never sent (HttpSink drops it), so one in a target URL is a mistake.
+const endpointUrl: Rule = (value, path, report) => {
+  if (typeof value !== "string") return report(path, "must be a string");
+  if (!isHttpUrl(value)) report(path, "must be an absolute http or https URL");
+  else if (value.includes("#")) report(path, "must not have a #fragment (it is never sent)");
+  return value;
 };
 
 const headerValue = textWhere((text) => !/[\r\n\0]/.test(text), "must not contain CR, LF or NUL");
@@ -342,23 +436,27 @@ const strictObject =
 const same: Rule = (value) => value;
 
 const strategies: Record<string, Rule> = {
-  breaker: strictObject({ type: same, threshold: integer, backoff: duration }),
+  breaker: strictObject({
+    type: same,
+    threshold: boundedInteger(bounds.strategyThreshold),
+    backoff: boundedDuration(bounds.strategyBackoff),
+  }),
   exponential: strictObject({
     type: same,
-    base: durationWhere((ms) => ms >= 0, "must not be negative"),
-    factor: duration,
-    max: duration,
+    base: boundedDuration(bounds.base),
+    factor: boundedDuration(bounds.factor),
+    max: boundedDuration(bounds.max),
   }),
 };
 
 const entries: Record<string, Rule> = {
   name: textWhere(() => true, ""),
   disabled: valueWhere((value) => typeof value === "boolean", "must be true or false"),
-  url: textWhere(isHttpUrl, "must be an absolute http or https URL"),
+  url: endpointUrl,
   headers,
-  timeout: duration,
-  threshold: integer,
-  backoff: duration,
+  timeout: boundedDuration(bounds.timeout),
+  threshold: boundedInteger(bounds.threshold),
+  backoff: boundedDuration(bounds.backoff),
   ignoredmediatypes: mediaTypeList,
   ignore: strictObject({
     mediatypes: mediaTypeList,
@@ -371,9 +469,9 @@ const entries: Record<string, Rule> = {
     ),
   }),
   secret: secrets,
-  maxAttempts: positiveInteger,
-  maxAge: durationWhere((ms) => ms > 0, "must be longer than 0"),
-  maxBatch: positiveInteger,
+  maxAttempts: boundedInteger(bounds.maxAttempts),
+  maxAge: boundedDuration(bounds.maxAge),
+  maxBatch: boundedInteger(bounds.maxBatch),
   strategy: (value, path, report) => {
     if (!isMapping(value)) return report(path, mappingMessage);
     const { type } = value;
@@ -381,19 +479,19 @@ const entries: Record<string, Rule> = {
       return strategies[type]?.(value, path, report);
     return report([...path, "type"], 'must be "breaker" or "exponential"');
   },
-  partitions: positiveInteger,
+  partitions: boundedInteger(bounds.partitions),
   mediaType: valueWhere(
     (value) => mediaTypes.includes(value),
     `must be ${mediaTypes.join(" or ")}`,
   ),
-  capacity: positiveInteger,
+  capacity: boundedInteger(bounds.capacity),
   overflow: valueWhere(
     (value) => value === "reject" || value === "drop-oldest",
     'must be "reject" or "drop-oldest"',
   ),
 };
 
-/** Distribution's rule for timeout, threshold and backoff: missing or <= 0 means the default. */
+/** Distribution's rule for timeout, threshold and backoff: missing or 0 means the default. */
 const orDefault = (value: number | null | undefined, fallback: number): number =>
   value != null && value > 0 ? value : fallback;
 
@@ -444,7 +542,11 @@ function normalize(raw: ConfigKeys<number>) {
 }
 
 /**
- * A normalised endpoint configuration (durations in ms, defaults applied).
+ * A normalised endpoint configuration (durations in ms, defaults applied, every number within
+ * the bounds {@link parseEndpointConfig} enforces). `maxAttempts` and `maxAge` are present only
+ * when the input set them: absent means "not set" (a consumer applies its own default; the
+ * relay's is a 3-day `maxAge`), `0` means explicitly unlimited. `timeout`, `threshold` and
+ * `backoff` are never 0: 0 in the input means distribution's default.
  *
  * @example
  * ```ts
@@ -505,6 +607,13 @@ export const EndpointConfigSchema = /* @__PURE__ */ v.pipe(
  * `ignore.mediatypes`, `ignore.actions`) and ours (`secret`, `maxAttempts`, `maxAge`,
  * `maxBatch`, `strategy`, `partitions`, `mediaType`, `capacity`, `overflow`). Durations are Go
  * strings or ms. Throws {@link ConfigError} naming the key; unknown keys are errors.
+ *
+ * Bounds (a value outside them, negative included, is an error naming the key and its range):
+ * `timeout` 1ms–5m and `threshold` 1–1000, `backoff` 1ms–1h, where 0 means distribution's
+ * default (1s, 10, 1s); `maxAttempts` 1–1000 and `maxAge` 1ms–720h (30 days), where 0 means
+ * unlimited; `maxBatch` 1–1000; `partitions` 1–100; `capacity` 1–1,000,000; exponential
+ * `base` 0–1h, `factor` and `max` 1ms–1h (0: the defaults 1s and 20s). `url` must be http(s)
+ * without a `#fragment`.
  *
  * @example
  * ```ts

@@ -155,9 +155,9 @@ class PartitionRouter implements Sink<Event> {
  * `NewEndpoint` (defaults: timeout 1 s, breaker threshold 10, backoff 1 s), plus dead letters,
  * limits, batching, signing and `partitions` (one queue, retry state and HTTP sink per partition;
  * events are routed by repository, see {@link partitionOf}; `capacity` is per partition).
- * `write` resolves once accepted; `close` drains, then closes everything (with a dead receiver
- * and neither `maxAttempts` nor `maxAge`, draining lasts as long as the retries: forever, as
- * upstream).
+ * `write` resolves once accepted; `close` drains, then closes everything (with a dead receiver,
+ * draining lasts as long as the retries: up to `maxAge`, 3 days unless configured, or forever
+ * with `maxAge: 0` and no `maxAttempts`, as upstream).
  * `metrics()`, `toString()` and `JSON.stringify` never show header values or secrets.
  *
  * @example

@@ -4,11 +4,30 @@
 // valibot alone costs about as much as JSON.parse on real envelopes, which would halve receive
 // throughput. test/core/envelope.test.ts checks that this pass and `EnvelopeSchema` agree.
 // Encoding is a direct string builder reproducing Go's `json.MarshalIndent(env, "", "   ")`.
+//
+// Parsing accepts exactly what the relay can store, list and deliver: every accepted envelope
+// encodes on both lines, and encoding its output again gives the same bytes. Hence the limits
+// of envelope-limits.ts (MAX_JSON_DEPTH, MAX_EVENT_BYTES, MAX_EVENT_ID_LENGTH), finite numbers
+// only, one "events" key, and lone surrogates read as U+FFFD (as Go's decoder does).
 
 import type { EnvelopeMediaType } from "./constants.ts";
 import { EventsMediaTypeV2 } from "./constants.ts";
+import {
+  child,
+  duplicateEventsIssue,
+  join,
+  jsonIssue,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_ID_LENGTH,
+  measure,
+  memberBytes,
+  utf8Length,
+  wellFormed,
+} from "./envelope-limits.ts";
 import { isTimestamp } from "./ids.ts";
 import type { Envelope } from "./schema.ts";
+
+export { MAX_EVENT_BYTES, MAX_EVENT_ID_LENGTH, MAX_JSON_DEPTH } from "./envelope-limits.ts";
 
 /**
  * One problem found in an envelope: where (`events[0].target.repository`, `""` for the body or
@@ -41,7 +60,9 @@ export type SafeParseEnvelopeResult =
 
 /**
  * Thrown by `parseEnvelope` for a body that is not a valid envelope. `issues` lists every
- * problem (up to 50) with its path; the message repeats the first ones.
+ * problem (up to 50) with its path; the message repeats the first ones. `tooLarge` is true when
+ * every issue is a size limit (an event over `MAX_EVENT_BYTES`, an id over
+ * `MAX_EVENT_ID_LENGTH`): an HTTP receiver answers 413 rather than 400.
  *
  * @example
  * ```ts
@@ -50,12 +71,16 @@ export type SafeParseEnvelopeResult =
  *   parseEnvelope('{"events":[{}]}');
  * } catch (error) {
  *   if (error instanceof EnvelopeError) console.log(error.issues[0]); // { path: "events[0].id", message: "is required" }
+ *   if (error instanceof EnvelopeError) console.log(error.tooLarge ? 413 : 400); // 400
  * }
  * ```
  */
 export class EnvelopeError extends Error {
   override readonly name = "EnvelopeError";
   readonly issues: EnvelopeIssue[];
+  /** Every issue is a size limit: its message says "over MAX_EVENT_BYTES" or "over
+   * MAX_EVENT_ID_LENGTH". False when there is no issue. */
+  readonly tooLarge: boolean;
 
   constructor(issues: EnvelopeIssue[]) {
     const shown = issues
@@ -64,6 +89,7 @@ export class EnvelopeError extends Error {
     const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
     super(`invalid envelope: ${shown.join("; ")}${more}`);
     this.issues = issues;
+    this.tooLarge = issues.length > 0 && issues.every((issue) => SIZE_LIMIT.test(issue.message));
   }
 }
 
@@ -183,120 +209,6 @@ function textOf(bytes: Uint8Array): string | EnvelopeIssue {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON syntax errors: engines word (and place) them differently, so locate them ourselves.
-
-const SPACE = /[ \t\n\r]*/y;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it stops at.
-const STRING_PREFIX = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*/y;
-const DIGITS = /\d+/y;
-const LITERAL = /true|false|null/y;
-
-/** Where and why `text` is not JSON (RFC 8259), or undefined if it is. Iterative: no recursion. */
-function findJsonSyntaxError(text: string): { at: number; reason: string } | undefined {
-  const closers: string[] = []; // "}" or "]" for each open container
-  let i = 0;
-  /** Moves past what `pattern` matches at `i`, if it does. */
-  const skip = (pattern: RegExp): boolean => {
-    pattern.lastIndex = i;
-    const matched = pattern.test(text);
-    if (matched) i = pattern.lastIndex;
-    return matched;
-  };
-  const found = (): string =>
-    i < text.length ? `character ${JSON.stringify(text[i])}` : "end of input";
-  const string = (): string | undefined => {
-    const start = i;
-    skip(STRING_PREFIX);
-    const c = text[i];
-    if (c === '"') {
-      i++;
-      return undefined;
-    }
-    if (c === "\\" && text[i + 1] === "u") return "\\u must be followed by 4 hex digits";
-    if (c === "\\" && i + 1 < text.length) return `invalid escape \\${text[i + 1]}`;
-    if (c !== undefined && c !== "\\") return "control character in string (must be escaped)";
-    i = start;
-    return "unterminated string";
-  };
-  /** A member's key and colon; `first`: right after `{`. */
-  const key = (first: boolean): string | undefined => {
-    skip(SPACE);
-    if (text[i] !== '"') return `expected a string key${first ? " or '}'" : ""}, found ${found()}`;
-    const problem = string();
-    if (problem) return problem;
-    skip(SPACE);
-    if (text[i] !== ":") return `expected ':' after an object key, found ${found()}`;
-    i++;
-    return undefined;
-  };
-  const digits = (where: string): string | undefined =>
-    skip(DIGITS) ? undefined : `expected a digit${where}, found ${found()}`;
-  for (;;) {
-    // A value is expected at i.
-    skip(SPACE);
-    const c = text[i];
-    let problem: string | undefined;
-    if (c === "{" || c === "[") {
-      i++;
-      skip(SPACE);
-      const close = c === "{" ? "}" : "]";
-      if (text[i] === close) i++;
-      else {
-        closers.push(close);
-        if (c === "[") continue;
-        problem = key(true);
-        if (!problem) continue;
-      }
-    } else if (c === '"') problem = string();
-    else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
-      if (c === "-") i++;
-      if (text[i] === "0") i++;
-      else problem = digits("");
-      if (!problem && text[i] === ".") {
-        i++;
-        problem = digits(" after '.'");
-      }
-      if (!problem && (text[i] === "e" || text[i] === "E")) {
-        i++;
-        if (text[i] === "+" || text[i] === "-") i++;
-        problem = digits(" in the exponent");
-      }
-    } else if (!skip(LITERAL)) problem = `expected a JSON value, found ${found()}`;
-    // After a value: close containers or move to the next member.
-    while (!problem) {
-      skip(SPACE);
-      const close = closers[closers.length - 1];
-      if (close === undefined) {
-        if (i < text.length) problem = `unexpected ${found()} after the JSON value`;
-        else return undefined;
-      } else if (text[i] === close) {
-        closers.pop();
-        i++;
-      } else if (text[i] !== ",") problem = `expected ',' or '${close}', found ${found()}`;
-      else {
-        i++;
-        if (close === "]") break;
-        problem = key(false);
-        if (!problem) break;
-      }
-    }
-    if (problem) return { at: i, reason: problem };
-  }
-}
-
-function jsonIssue(text: string, error: unknown): EnvelopeIssue {
-  if (text.trim() === "") return { path: "", message: "body is empty" };
-  const found = findJsonSyntaxError(text);
-  let reason = `${(error as Error)?.message ?? error}`;
-  if (found !== undefined) {
-    const lines = text.slice(0, found.at).split("\n");
-    const column = (lines[lines.length - 1] as string).length + 1;
-    reason = `${found.reason} (line ${lines.length}, column ${column}, position ${found.at})`;
-  }
-  return { path: "", message: `body is not valid JSON: ${reason}` };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Validation: the rules of schema.ts, in place, collecting every issue with its path.
 
 type JsonObject = Record<string, unknown>;
@@ -307,34 +219,50 @@ const kindOf = (value: unknown): string =>
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-/** `key` (a property or an array index) inside `base`, for keys known to be identifiers. */
-const join = (base: string, key: string | number): string =>
-  typeof key === "number" ? `${base}[${key}]` : `${base}.${key}`;
-/** The path of `key` (a property or an array index) inside `base`. */
-const child = (base: string, key: string | number): string =>
-  typeof key === "string" && !IDENTIFIER.test(key)
-    ? `${base}[${JSON.stringify(key)}]`
-    : base
-      ? join(base, key)
-      : `${key}`;
-
 function add(issues: EnvelopeIssue[], path: string, message: string): void {
   if (issues.length < MAX_ISSUES) issues.push({ path, message });
 }
 
+/** What the message of a size limit issue says: what `EnvelopeError.tooLarge` looks for. */
+const SIZE_LIMIT = / over MAX_EVENT_/;
+
+/** Validation state: the issues, and what the event being checked adds up to so far. */
+interface Check {
+  issues: EnvelopeIssue[];
+  /**
+   * An upper bound of the event's encoded size: 6 bytes per character of its strings and map
+   * keys, MEMBER bytes per member; Infinity once an object has a key the table does not know.
+   */
+  bound: number;
+}
+
+/** What a member of a known field adds at most besides characters (they nest 8 levels at most). */
+const MEMBER = memberBytes(8);
+
 // Paths are only built when there is something to report.
-function checkFields(object: JsonObject, fields: Fields, path: string, issues: EnvelopeIssue[]) {
+function checkFields(object: JsonObject, fields: Fields, path: string, check: Check) {
+  let present = 0;
   for (let f = 0; f < fields.length; f++) {
     const field = fields[f] as Field;
     const key = field[0];
     const kind = field[1] ?? STRING;
     const value = object[key];
+    if (value === undefined) {
+      if (kind >= REQUIRED) add(check.issues, child(path, key), "is required");
+      continue;
+    }
+    present++;
     // Most fields are present strings: settle those without a call.
-    if (typeof value === "string" && (kind === STRING || kind === REQUIRED)) continue;
-    if (value !== undefined) checkValue(value, kind, field[2], path, key, issues);
-    else if (kind >= REQUIRED) add(issues, child(path, key), "is required");
+    if (typeof value === "string") {
+      check.bound += 6 * value.length;
+      if (kind === STRING || kind === REQUIRED) continue;
+    }
+    checkValue(value, kind, field[2], path, key, check);
   }
+  check.bound += MEMBER * present;
+  // Keys beyond the known ones (unknown fields are kept): only a walk can size them.
+  for (const _key in object) present--;
+  if (present !== 0) check.bound = Infinity;
 }
 
 /**
@@ -348,7 +276,7 @@ function checkValue(
   fields: Fields | undefined,
   base: string,
   key: string | number,
-  issues: EnvelopeIssue[],
+  check: Check,
 ): void {
   let wanted: string | undefined;
   let problem: string | undefined;
@@ -359,11 +287,12 @@ function checkValue(
     else problem = `must be an integer below 2^53, got ${value}`;
   } else if (kind === STRINGS || kind === OBJECTS) {
     if (Array.isArray(value)) {
+      check.bound += MEMBER * value.length;
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (kind === OBJECTS) checkValue(item, OBJECT, fields, join(base, key), i, issues);
-        else if (typeof item !== "string")
-          checkValue(item, STRING, fields, child(base, key), i, issues);
+        if (kind === OBJECTS) checkValue(item, OBJECT, fields, join(base, key), i, check);
+        else if (typeof item === "string") check.bound += 6 * item.length;
+        else checkValue(item, STRING, fields, child(base, key), i, check);
       }
       return;
     }
@@ -371,12 +300,13 @@ function checkValue(
     wanted = kind === STRINGS ? "an array of strings" : "an array of descriptors";
   } else if (kind === MAP || kind === OBJECT || kind === REQUIRED_OBJECT) {
     if (isObject(value)) {
-      if (fields) checkFields(value, fields, join(base, key), issues);
+      if (fields) checkFields(value, fields, join(base, key), check);
       else {
         for (const name in value) {
           const item = value[name];
-          if (typeof item !== "string")
-            checkValue(item, STRING, fields, child(base, key), name, issues);
+          check.bound += MEMBER + 6 * name.length;
+          if (typeof item === "string") check.bound += 6 * item.length;
+          else checkValue(item, STRING, fields, child(base, key), name, check);
         }
       }
       return;
@@ -389,19 +319,67 @@ function checkValue(
     problem = `must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got ${shown}`;
   }
   if (wanted) problem = `must be ${wanted}, got ${kindOf(value)}`;
-  if (problem) add(issues, child(base, key), problem);
+  if (problem) add(check.issues, child(base, key), problem);
+}
+
+let eventWriter: Writer | undefined;
+
+/**
+ * The limits of a valid event (see envelope-limits.ts). An event of known fields only, whose
+ * size bound fits, needs nothing more; any other is walked, and encoded when the walk's bound
+ * does not fit.
+ */
+function checkLimits(event: JsonObject, index: number, check: Check): void {
+  const { issues } = check;
+  const path = `events[${index}]`;
+  const id = event.id as string;
+  const idBytes = id.length * 3 > MAX_EVENT_ID_LENGTH ? utf8Length(id) : 0;
+  if (idBytes > MAX_EVENT_ID_LENGTH) {
+    add(
+      issues,
+      `${path}.id`,
+      `is ${idBytes} bytes long, over MAX_EVENT_ID_LENGTH (${MAX_EVENT_ID_LENGTH})`,
+    );
+  }
+  if (check.bound <= MAX_EVENT_BYTES) return;
+  const { issue, upper } = measure(event, 3, path);
+  if (issue) add(issues, issue.path, issue.message);
+  else if (upper > MAX_EVENT_BYTES) {
+    // As encodeEnvelope writes it inside the envelope (depth 2), on the longer v2 line.
+    eventWriter ??= shaped(EVENT, true);
+    const bytes = utf8Length(eventWriter(event, 2));
+    if (bytes > MAX_EVENT_BYTES) {
+      add(issues, path, `encodes to ${bytes} bytes, over MAX_EVENT_BYTES (${MAX_EVENT_BYTES})`);
+    }
+  }
 }
 
 function checkEnvelope(value: unknown, issues: EnvelopeIssue[]): void {
   const events = isObject(value) ? value.events : undefined;
   if (!isObject(value)) {
     add(issues, "", `must be a JSON object with an "events" array, got ${kindOf(value)}`);
-  } else if (!Array.isArray(events)) {
+    return;
+  }
+  if (!Array.isArray(events)) {
     const problem = events === undefined ? "is required (an array of events)" : "";
     add(issues, "events", problem || `must be an array, got ${kindOf(events)}`);
   } else {
-    for (let i = 0; i < events.length; i++)
-      checkValue(events[i], OBJECT, EVENT, "events", i, issues);
+    const check: Check = { issues, bound: 0 };
+    for (let i = 0; i < events.length; i++) {
+      const before = issues.length;
+      check.bound = MEMBER; // the event's own braces
+      checkValue(events[i], OBJECT, EVENT, "events", i, check);
+      if (issues.length === before && before < MAX_ISSUES) {
+        checkLimits(events[i] as JsonObject, i, check);
+      }
+    }
+  }
+  // Fields of the envelope besides "events": kept and written back, so depth and numbers matter.
+  let keys = 0;
+  for (const _key in value) keys++;
+  if (keys > 1) {
+    const { issue } = measure(value, 1, "", "events");
+    if (issue) add(issues, issue.path, issue.message);
   }
 }
 
@@ -415,6 +393,13 @@ function checkEnvelope(value: unknown, issues: EnvelopeIssue[]): void {
  * Rules (schema.ts): `events` is an array; each event has a non-empty `id` and `action`, an
  * RFC 3339 `timestamp` and a `target` object with a non-empty `repository`; every known field
  * has its type (sizes are non-negative integers). Up to 50 issues are reported.
+ *
+ * Limits, so that every accepted envelope can be stored and encoded (`encodeEnvelope`, either
+ * line) and re-encodes to the same bytes, each refused with the path of the value at fault:
+ * nesting up to `MAX_JSON_DEPTH` (64) levels, the envelope being level 1; each event at most
+ * `MAX_EVENT_BYTES` (1 MiB) as encoded on the v2 line; ids of at most `MAX_EVENT_ID_LENGTH`
+ * (1024) UTF-8 bytes; finite numbers (`1e400` is refused); one `"events"` key (JSON.parse would
+ * keep the last one only). A lone surrogate (`"\ud800"`) in text is read as U+FFFD, as Go does.
  *
  * @example
  * ```ts
@@ -435,22 +420,29 @@ export function safeParseEnvelope(body: unknown): SafeParseEnvelopeResult {
     }
     if (typeof text === "object") return { success: false, issues: [text] };
     if (text !== undefined) {
+      const escaped = text.includes("\\");
+      // Decoded bytes never hold a lone surrogate; a string or an escape may.
+      if (escaped || typeof body === "string") text = wellFormed(text, escaped);
       try {
         value = JSON.parse(text);
       } catch (error) {
         return { success: false, issues: [jsonIssue(text, error)] };
       }
+      const duplicate = duplicateEventsIssue(text, escaped);
+      if (duplicate) return { success: false, issues: [duplicate] };
     }
     const issues: EnvelopeIssue[] = [];
     checkEnvelope(value, issues);
     if (issues.length === 0) return { success: true, envelope: value as Envelope };
     return { success: false, issues };
   } catch (error) {
-    // Only exotic inputs get here (a getter or proxy that throws): still an answer, not a throw.
-    return {
-      success: false,
-      issues: [{ path: "", message: `could not be read: ${String(error)}` }],
-    };
+    // Only exotic inputs get here (a getter or proxy that throws, an engine out of stack or
+    // memory): still an answer, not a throw.
+    let shown = "an exception";
+    try {
+      shown = String(error);
+    } catch {}
+    return { success: false, issues: [{ path: "", message: `could not be read: ${shown}` }] };
   }
 }
 
@@ -493,17 +485,28 @@ export interface EncodeEnvelopeOptions {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
 /**
  * Where `JSON.stringify` differs from Go: `\b`, `\f`, lone surrogates, raw `<>&` and U+2028/9.
- * Every escape is matched whole (`\\.`), so an escaped backslash is never read as a new escape.
+ * An escaped backslash (`\\`) is matched whole, so it is never read as a new escape; the
+ * escapes Go writes alike (`\n`, `\"`, `\u001f`…) cost no call.
  */
-const UNLIKE_GO = /\\(?:ud[89a-f]..|.)|[<>&\u2028\u2029]/g;
+const UNLIKE_GO = /\\(?:ud[89a-f]..|[bf\\])|[<>&\u2028\u2029]/g;
 
-function goEscape(match: string): string {
-  // Go ≤ 1.21 (distribution 2.x) writes \b and \f as \u0008 and \u000c; invalid UTF-16 as U+FFFD.
-  if (match.length > 2) return "\\ufffd";
-  const code =
-    match === "\\b" ? 8 : match === "\\f" ? 12 : match.length === 1 ? match.charCodeAt(0) : 0;
-  return code ? `\\u${code.toString(16).padStart(4, "0")}` : match;
-}
+/**
+ * Go's escapes. Go ≤ 1.21 (distribution 2.x) writes \b and \f as \u0008 and \u000c. A lookup
+ * table, since a 1 MB string of "<" makes a million calls.
+ */
+const GO_ESCAPES: Record<string, string> = {
+  "\\b": "\\u0008",
+  "\\f": "\\u000c",
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+// Invalid UTF-16 (a lone surrogate) as U+FFFD, as Go writes invalid UTF-8.
+const goEscape = (match: string): string =>
+  match.length > 2 ? "\\ufffd" : (GO_ESCAPES[match] ?? match);
 
 function quote(value: string): string {
   return NEEDS_ESCAPE.test(value)
@@ -656,31 +659,6 @@ function shaped(fields: Fields, v2: boolean): Writer {
 
 const lines: Writer[] = [];
 
-/** The path of the first value that cannot be written, for the error message. */
-function locate(value: unknown, path: string, depth: number): string | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : path;
-  if (typeof value === "bigint" || typeof value === "function" || typeof value === "symbol")
-    return path;
-  if (typeof value !== "object" || value === null) return undefined;
-  if (depth > 1000) return path;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = locate(value[i], child(path, i), depth + 1);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  const object = value as JsonObject;
-  for (const key in object) {
-    const item = object[key];
-    if (!Object.hasOwn(object, key) || typeof item === "function" || typeof item === "symbol")
-      continue;
-    const found = locate(item, child(path, key), depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /**
  * Writes an envelope byte for byte as distribution does (Go `json.MarshalIndent(envelope, "",
  * "   ")`): three-space indentation, no trailing newline, Go's string escaping (`<`, `>`, `&`,
@@ -713,7 +691,8 @@ export function encodeEnvelope(envelope: Envelope, options: EncodeEnvelopeOption
     return write(envelope, 0);
   } catch (error) {
     if (!(error instanceof EncodeFailure)) throw error;
-    const at = locate(envelope, "", 0);
+    // The first value that cannot be written, or the first level past the writer's 1000.
+    const at = measure(envelope, 0, "", undefined, 1000).issue?.path;
     throw new TypeError(`encodeEnvelope: ${at ? `${at}: ` : ""}${error.message}`);
   }
 }

@@ -46,6 +46,13 @@ export interface HttpSinkOptions {
   metrics?: EndpointMetrics;
   /** Clock for signature timestamps and `Retry-After` dates (default `Date.now`). */
   now?: Clock;
+  /**
+   * Redirects are never followed by default: a 3xx fails the attempt with
+   * {@link HttpRedirectError}. `"same-origin"` follows a 307 or 308 whose `Location` has the
+   * endpoint's origin (same method, body and headers), at most 3 hops per attempt. Browsers hide
+   * redirects from scripts, so there it cannot follow anything.
+   */
+  followRedirects?: "never" | "same-origin";
 }
 
 /** Fields every delivery error of an {@link HttpSink} write carries. */
@@ -58,8 +65,9 @@ interface Delivery {
 }
 
 /**
- * The receiver answered with a status outside 200–399. `retryAfterMs` is its `Retry-After`
- * (seconds or HTTP date) in milliseconds, when it sent one.
+ * The receiver answered with a status outside 200–299 (a redirect is the subclass
+ * {@link HttpRedirectError}). `retryAfterMs` is its `Retry-After` (seconds or HTTP date) in
+ * milliseconds, when it sent one.
  *
  * @example
  * ```ts
@@ -69,7 +77,7 @@ interface Delivery {
  * ```
  */
 export class HttpStatusError extends Error implements Delivery {
-  override readonly name = "HttpStatusError";
+  override readonly name: string = "HttpStatusError";
   readonly status: number;
   readonly statusText: string;
   readonly retryAfterMs?: number;
@@ -84,7 +92,68 @@ export class HttpStatusError extends Error implements Delivery {
 }
 
 /**
- * The POST got no status: refused, reset, DNS, TLS, too many redirects, or `timedOut`.
+ * The receiver answered with a redirect (3xx), which is never success: a POST redirected with
+ * 301, 302 or 303 would reach the new place as a body-less GET, and a 307 or 308 would resend the
+ * signed body to wherever `Location` points. `location` is the target, redacted like
+ * {@link redactUrl}. 301 and 308 are `permanent`: the default classification dead-letters them
+ * at once (update the endpoint URL); 302, 303 and 307 are retried. In browsers a redirect is
+ * opaque to scripts: `status` is 0 and there is no `location`.
+ *
+ * @example
+ * ```ts
+ * import { HttpRedirectError } from "registry-relay";
+ * const error = new HttpRedirectError(308, { location: "https://new.example/hook?token=abc" });
+ * error.permanent; // true
+ * error.message; // "httpSink: response status 308 Permanent Redirect unaccepted: redirect to
+ * //   https://new.example/hook?token=*** not followed: the endpoint moved for good, update its URL"
+ * ```
+ */
+export class HttpRedirectError extends HttpStatusError {
+  override readonly name: string = "HttpRedirectError";
+  /** Where the receiver redirected to (redacted), when it said and the runtime shows it. */
+  readonly location?: string;
+  /** 301 or 308: the endpoint URL itself is outdated. */
+  readonly permanent: boolean;
+  constructor(
+    status: number,
+    options: { sink?: string; location?: string; retryAfterMs?: number } = {},
+  ) {
+    super(status, options);
+    const sink = options.sink ?? "httpSink";
+    this.permanent = status === 301 || status === 308;
+    if (options.location !== undefined) this.location = redactUrl(options.location);
+    const target = this.location === undefined ? "without Location" : `to ${this.location}`;
+    this.message =
+      status === 0
+        ? `${sink}: redirect not followed (the runtime hides its status and Location)`
+        : `${sink}: response status ${status} ${this.statusText} unaccepted: redirect ${target} not followed${
+            this.permanent ? ": the endpoint moved for good, update its URL" : ""
+          }`;
+  }
+}
+
+/**
+ * The request could not be built (its envelope, headers or signature), so nothing was sent. It
+ * would fail the same way on every attempt: {@link classifyDeliveryError} calls it final. Not a
+ * network error: those are {@link HttpTransportError}, even when the runtime throws a
+ * `TypeError` for them (Node's `fetch failed`).
+ *
+ * @example
+ * ```ts
+ * import { HttpRequestError } from "registry-relay";
+ * try { await sink.write(event); } catch (e) { if (e instanceof HttpRequestError) console.error("unsendable:", e.message); }
+ * ```
+ */
+export class HttpRequestError extends Error implements Delivery {
+  override readonly name: string = "HttpRequestError";
+  delivered?: number;
+  constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
+    super(`${options.sink ?? "httpSink"}: ${detail}`, { cause: options.cause });
+  }
+}
+
+/**
+ * The POST got no status: refused, reset, DNS, TLS, or `timedOut`.
  * `cause` is the runtime's error (a redacted copy if its text contained a secret).
  *
  * @example
@@ -110,7 +179,7 @@ export class HttpTransportError extends Error implements Delivery {
 
 /**
  * The events of a write could not be encoded as an envelope (a value JSON cannot hold, such as
- * `NaN`). Retrying cannot help, so {@link classifyDeliveryError} calls it final.
+ * `NaN`): an {@link HttpRequestError}, so final.
  *
  * @example
  * ```ts
@@ -118,13 +187,10 @@ export class HttpTransportError extends Error implements Delivery {
  * try { await sink.write(event); } catch (e) { if (e instanceof HttpEncodeError) console.error(e.message); }
  * ```
  */
-export class HttpEncodeError extends Error implements Delivery {
-  override readonly name = "HttpEncodeError";
-  delivered?: number;
+export class HttpEncodeError extends HttpRequestError {
+  override readonly name: string = "HttpEncodeError";
   constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
-    super(`${options.sink ?? "httpSink"}: error marshaling event envelope: ${detail}`, {
-      cause: options.cause,
-    });
+    super(`error marshaling event envelope: ${detail}`, options);
   }
 }
 
@@ -198,6 +264,17 @@ const controllerUses = 16;
 const bodyReadLimit = 64 * 1024;
 /** The reason given when a body is cancelled (a reason spares Node building a DOMException). */
 const unreadBody = "httpSink: response body not needed";
+/** Same-origin redirects followed per attempt at most (with `followRedirects: "same-origin"`). */
+const maxRedirectHops = 3;
+/**
+ * Event ids sent as they are in `webhook-id`: ASCII letters, digits and `_-:+/=@~`, 1–256 long.
+ * No `.` (the signed content is `id.timestamp.body`), nothing a header value cannot carry.
+ */
+const safeMessageId = /^[\w:+/=@~-]{1,256}$/;
+/** What a configured header value may hold: printable ASCII and tab. */
+const headerValue = /^[\t\x20-\x7e]*$/;
+/** What a signature header value may hold (printable ASCII), checked before every POST. */
+const printable = /^[\x20-\x7e]+$/;
 
 /** Configured headers as (name, value) pairs, validated without ever echoing a value. */
 function headerPairs(headers: HttpHeaders | undefined): [string, string][] {
@@ -214,8 +291,19 @@ function headerPairs(headers: HttpHeaders | undefined): [string, string][] {
   for (const [name, value] of pairs) {
     if (!token.test(name))
       throw new TypeError(`httpSink: header name ${JSON.stringify(name)} is not a valid token`);
-    if (typeof value !== "string" || /[\r\n\0]/.test(value)) {
-      throw new TypeError(`httpSink: header ${name}: value must be a string without CR, LF or NUL`);
+    // Printable ASCII only: runtimes disagree on anything else (browsers and Node refuse what is
+    // above U+00FF at every POST, workerd sends it as UTF-8 and logs the value). The runtime's
+    // own check runs too, once, here.
+    let valid = typeof value === "string" && headerValue.test(value);
+    try {
+      if (valid) new Headers().append(name, value);
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      throw new TypeError(
+        `httpSink: header ${name}: value must be printable ASCII (no CR, LF, NUL or other control character)`,
+      );
     }
   }
   return pairs;
@@ -253,12 +341,13 @@ function hex(bytes: ArrayBuffer): string {
 }
 
 /**
- * The Standard Webhooks message id of one POST: the event id for a single event (stable across
- * retries: the receiver's idempotency key), else a digest of the event ids, equally stable.
+ * The Standard Webhooks message id of one POST: the event id for a single event when it is a
+ * safe token (stable across retries: the receiver's idempotency key), else a digest of the event
+ * ids, equally stable. An id from event content never makes the request unsendable.
  */
 async function messageId(events: Event[]): Promise<string> {
   const only = events.length === 1 ? events[0]?.id : undefined;
-  if (only && !only.includes(".")) return only;
+  if (typeof only === "string" && safeMessageId.test(only)) return only;
   const ids = new TextEncoder().encode(events.map((event) => event.id).join("\n"));
   const digest = hex(await crypto.subtle.digest("SHA-256", ids));
   return `${events.length === 1 ? "evt" : "batch"}_${digest.slice(0, 32)}`;
@@ -299,6 +388,16 @@ async function discard(response: Response): Promise<void> {
   }
 }
 
+/** `location` resolved against the URL that answered, or undefined when it is no URL. */
+function resolveLocation(location: string | null, base: string): URL | undefined {
+  if (location === null) return undefined;
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
+  }
+}
+
 function describe(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
@@ -315,12 +414,18 @@ function describe(error: unknown): string {
 
 /**
  * POSTs events to `url` as envelopes (`content-type` = the media type), `maxBatch` events per
- * POST, in order, one POST at a time. A final 200–399 is success (redirects are followed; a 3xx
- * without `Location` counts as success, as upstream); anything else rejects with
- * {@link HttpStatusError}, no status with {@link HttpTransportError}. Each attempt has its own
- * `timeout`. With `secret`, each POST carries Standard Webhooks headers (`webhook-id` = the event
- * id, stable across retries; timestamp of the attempt). URL userinfo is sent as Basic auth, like
- * Go. Header values and secrets never appear in errors, metrics, `toString` or JSON.
+ * POST, in order, one POST at a time. A 200–299 is success; anything else rejects with
+ * {@link HttpStatusError}, no status with {@link HttpTransportError}, a request that could not be
+ * built (nothing sent) with {@link HttpRequestError}. Redirects are not followed (unlike
+ * upstream): a 3xx rejects with {@link HttpRedirectError} carrying the status and the redacted
+ * `Location` (see `followRedirects` for same-origin 307/308). Each attempt has its own
+ * `timeout`. With `secret`, each POST carries Standard Webhooks headers: `webhook-id` is the
+ * event id when it is a safe token (1–256 ASCII letters, digits and `_-:+/=@~`), else
+ * `evt_` + the first 32 hex digits of the id's SHA-256 (an id with `.`, spaces, CR, LF, NUL or
+ * non-ASCII characters); a batch gets `batch_` + a digest of its ids. Either way it is stable
+ * across retries; the timestamp is the attempt's. URL userinfo is sent as Basic auth, like Go.
+ * Header values are checked at construction (a value the runtime would refuse throws there, not
+ * at every POST). Header values and secrets never appear in errors, metrics, `toString` or JSON.
  *
  * @example
  * ```ts
@@ -352,6 +457,7 @@ export class HttpSink implements Sink<Event> {
   readonly #sensitive: string[];
   readonly #fetch: (input: string, init: RequestInit) => Promise<Response>;
   readonly #now: Clock;
+  readonly #followSameOrigin: boolean;
   #tail: Promise<unknown> = Promise.resolve();
   /** The abort controller of recent attempts (see {@link #attemptController}). */
   #controller: AbortController | undefined;
@@ -421,6 +527,11 @@ export class HttpSink implements Sink<Event> {
     );
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
+    const follow = options.followRedirects ?? "never";
+    if (follow !== "never" && follow !== "same-origin") {
+      throw new TypeError(`httpSink: followRedirects must be "never" or "same-origin"`);
+    }
+    this.#followSameOrigin = follow === "same-origin";
   }
 
   write(...events: Event[]): Promise<void> {
@@ -469,7 +580,9 @@ export class HttpSink implements Sink<Event> {
         } catch (error) {
           if (
             delivered > 0 &&
-            (error instanceof HttpStatusError || error instanceof HttpTransportError)
+            (error instanceof HttpStatusError ||
+              error instanceof HttpTransportError ||
+              error instanceof HttpRequestError)
           ) {
             error.delivered = delivered;
           }
@@ -490,18 +603,20 @@ export class HttpSink implements Sink<Event> {
       const detail = error instanceof Error ? error.message : String(error);
       throw new HttpEncodeError(detail, { sink: this.toString(), cause: error });
     }
-    // A fresh outer array per request: a custom `fetch` may keep or change what it is given.
+    // Everything the request carries is built and checked before fetch: a failure here is ours
+    // and would recur (final), while anything fetch throws is the network's (retried).
     let headers: HeaderPair[];
+    // A fresh outer array per request: a custom `fetch` may keep or change what it is given.
     if (this.#secret === undefined) headers = this.#requestHeaders.slice();
     else {
-      const signed = await signWebhook({
-        secret: this.#secret,
-        id: await messageId(events),
-        timestamp: Math.floor(this.#now() / 1000),
-        body,
-      });
-      // As `Headers.set`: the signature headers replace configured ones of the same name.
-      headers = [...this.#unsignedHeaders, ...Object.entries(signed)];
+      try {
+        headers = await this.#signedHeaders(this.#secret, events, body);
+      } catch (error) {
+        throw new HttpRequestError(`cannot sign the request: ${this.#scrub(describe(error))}`, {
+          sink: this.toString(),
+          cause: error,
+        });
+      }
     }
     const controller = this.#attemptController();
     let timedOut = false;
@@ -510,33 +625,86 @@ export class HttpSink implements Sink<Event> {
       controller.abort();
     }, this.timeout);
     try {
-      let response: Response;
-      try {
-        response = await this.#fetch(this.#target, {
-          method: "POST",
-          headers,
-          body,
-          redirect: "follow",
-          signal: controller.signal,
-        });
-      } catch (error) {
-        this.metrics.error();
-        throw this.#transportError(error, timedOut);
+      let url = this.#target;
+      for (let hops = 0; ; hops++) {
+        let response: Response;
+        try {
+          response = await this.#fetch(url, {
+            method: "POST",
+            headers,
+            body,
+            redirect: "manual",
+            signal: controller.signal,
+          });
+        } catch (error) {
+          this.metrics.error();
+          throw this.#transportError(error, timedOut);
+        }
+        await discard(response);
+        const { status } = response;
+        if (status >= 200 && status < 300) {
+          this.metrics.success(status);
+          return;
+        }
+        // (Typed loosely: Workers' types know only "default" and "error".)
+        if ((response as { type?: string }).type === "opaqueredirect") {
+          // A browser: some redirect, status and Location hidden. No status to count.
+          this.metrics.error();
+          throw new HttpRedirectError(0, { sink: this.toString() });
+        }
+        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), this.#now());
+        if (status >= 300 && status < 400) {
+          const location = resolveLocation(response.headers.get("location"), url);
+          if (this.#mayFollow(status, location, hops)) {
+            url = (location as URL).href;
+            continue;
+          }
+          this.metrics.failure(status);
+          throw new HttpRedirectError(status, {
+            sink: this.toString(),
+            ...(location !== undefined && { location: location.href }),
+            ...(retryAfterMs !== undefined && { retryAfterMs }),
+          });
+        }
+        this.metrics.failure(status);
+        throw new HttpStatusError(status, { sink: this.toString(), retryAfterMs });
       }
-      await discard(response);
-      const { status } = response;
-      if (status >= 200 && status < 400) {
-        this.metrics.success(status);
-        return;
-      }
-      this.metrics.failure(status);
-      throw new HttpStatusError(status, {
-        sink: this.toString(),
-        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), this.#now()),
-      });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The headers of one signed POST: the fixed ones and a fresh, checked signature. */
+  async #signedHeaders(
+    secret: string | readonly string[],
+    events: Event[],
+    body: string,
+  ): Promise<HeaderPair[]> {
+    const signed = await signWebhook({
+      secret,
+      id: await messageId(events),
+      timestamp: Math.floor(this.#now() / 1000),
+      body,
+    });
+    const pairs = Object.entries(signed);
+    for (const [name, value] of pairs) {
+      if (!printable.test(value)) throw new TypeError(`${name} is not a valid header value`);
+    }
+    // As `Headers.set`: the signature headers replace configured ones of the same name.
+    return [...this.#unsignedHeaders, ...pairs];
+  }
+
+  /** Whether to follow this redirect: opted in, 307/308, same origin, hops left. */
+  #mayFollow(status: number, location: URL | undefined, hops: number): boolean {
+    return (
+      this.#followSameOrigin &&
+      (status === 307 || status === 308) &&
+      location !== undefined &&
+      hops < maxRedirectHops &&
+      location.origin === new URL(this.#target).origin &&
+      location.username === "" &&
+      location.password === ""
+    );
   }
 
   /**

@@ -10,6 +10,7 @@ export * from "./ids.ts";
 export * from "./ignored.ts";
 export * from "./metrics.ts";
 export * from "./queue.ts";
+export * from "./retry-policy.ts";
 export * from "./retrying.ts";
 export * from "./schema.ts";
 export * from "./sink.ts";

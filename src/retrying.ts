@@ -1,33 +1,25 @@
 // Retries a write until it succeeds (go-events' `RetryingSink`), plus what upstream lacks: attempt
-// and age limits, final-error classification and `Retry-After`, all ending in a dead letter.
-import { HttpEncodeError, HttpStatusError } from "./http.ts";
+// and age limits, final-error classification and `Retry-After`, all ending in a dead letter. What a
+// failure means is decided by the shared retry policy (retry-policy.ts), as in the relay's queue.
+import {
+  classifyDeliveryError,
+  type DeadLetterReason,
+  type DeliveryClass,
+  decideRetry,
+  deliveredBefore,
+  maxRetryAfterMs,
+} from "./retry-policy.ts";
 import type { Event } from "./schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock, RetryStrategy } from "./strategies.ts";
 
-/**
- * How a failed attempt is treated: `"retry"` it, or `"final"` (retrying cannot help; dead-letter
- * the events now).
- *
- * @example
- * ```ts
- * import type { DeliveryClass } from "registry-relay";
- * const classify = (error: unknown): DeliveryClass => (String(error).includes("quota") ? "final" : "retry");
- * ```
- */
-export type DeliveryClass = "retry" | "final";
-
-/**
- * Why events were dead-lettered: the attempt limit, the age limit, or a final failure (a
- * classification of `"final"`, or the strategy asking to drop).
- *
- * @example
- * ```ts
- * import type { DeadLetterReason } from "registry-relay";
- * const alerting: DeadLetterReason[] = ["max-age", "final"];
- * ```
- */
-export type DeadLetterReason = "max-attempts" | "max-age" | "final";
+// Moved to the shared policy; still importable from here.
+export {
+  classifyDeliveryError,
+  type DeadLetterReason,
+  type DeliveryClass,
+  maxRetryAfterMs,
+} from "./retry-policy.ts";
 
 /**
  * Events a {@link RetryingSink} gave up on, with why and how hard it tried.
@@ -65,9 +57,12 @@ export interface DeadLetter<E = Event> {
  * ```
  */
 export interface RetryingSinkOptions<E = Event> {
-  /** Give up after this many attempts (default: never, as upstream). */
+  /** Give up after this many attempts (missing or 0: no limit, as upstream). */
   maxAttempts?: number;
-  /** Start no attempt later than this long after the first one (default: never). */
+  /**
+   * Start no attempt later than this long after the first one (missing: {@link defaultMaxAgeMs},
+   * 3 days; 0: no limit, retry forever as upstream).
+   */
   maxAge?: number;
   /**
    * Receives what was given up on; the write then resolves and the queue moves on. Without it,
@@ -83,43 +78,6 @@ export interface RetryingSinkOptions<E = Event> {
   now?: Clock;
   /** Largest `Retry-After` honoured, in ms (default {@link maxRetryAfterMs}, 5 minutes). */
   maxRetryAfter?: number;
-}
-
-/**
- * The default cap on a receiver's `Retry-After` (5 minutes): long enough for a throttling
- * receiver, short enough that a bogus `Retry-After: 86400` cannot stall an endpoint for a day.
- * The strategy's own delay is not capped.
- *
- * @example
- * ```ts
- * import { maxRetryAfterMs, RetryingSink } from "registry-relay";
- * new RetryingSink(http, strategy, { maxRetryAfter: 2 * maxRetryAfterMs });
- * ```
- */
-export const maxRetryAfterMs = 5 * 60_000;
-
-/** 4xx statuses that mean "later may work": timeout, conflict, too early, throttled. */
-const retryable4xx = new Set([408, 409, 425, 429]);
-
-/**
- * The default classification: an {@link HttpStatusError} with a 4xx status is final except 408,
- * 409, 425 and 429; 5xx and transport errors are retried; an {@link HttpEncodeError} is final.
- * {@link SinkClosedError} is terminal (`"final"`; RetryingSink rethrows it before classifying).
- *
- * @example
- * ```ts
- * import { classifyDeliveryError, HttpStatusError } from "registry-relay";
- * classifyDeliveryError(new HttpStatusError(400)); // "final"
- * classifyDeliveryError(new HttpStatusError(429)); // "retry"
- * ```
- */
-export function classifyDeliveryError(error: unknown): DeliveryClass {
-  if (error instanceof SinkClosedError || error instanceof HttpEncodeError) return "final";
-  if (error instanceof HttpStatusError) {
-    const { status } = error;
-    if (status >= 400 && status < 500 && !retryable4xx.has(status)) return "final";
-  }
-  return "retry";
 }
 
 /**
@@ -148,25 +106,12 @@ export class DeadLetterError<E = Event> extends Error {
   }
 }
 
-/** `Retry-After` carried by an error (as `retryAfterMs`), 0 when absent. */
-function retryAfterOf(error: unknown): number {
-  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === "number" && value > 0 ? value : 0;
-}
-
-/** Drops the events an error says were already delivered (an HttpSink batch failing midway). */
-function undelivered<E>(events: E[], error: unknown): E[] {
-  const delivered = (error as { delivered?: unknown } | null)?.delivered;
-  if (typeof delivered !== "number" || !Number.isInteger(delivered) || delivered <= 0)
-    return events;
-  return events.slice(Math.min(delivered, events.length - 1));
-}
-
-function optionalLimit(value: number | undefined, what: string): number | undefined {
+function limit(value: number | undefined, what: "maxAttempts" | "maxAge"): number | undefined {
   if (value === undefined) return undefined;
-  if (!(value > 0) || (what === "maxAttempts" && !Number.isInteger(value))) {
+  const integer = what === "maxAttempts";
+  if (!(value >= 0) || (integer && !Number.isInteger(value))) {
     throw new RangeError(
-      `RetryingSink ${what} must be a positive ${what === "maxAttempts" ? "integer" : "number"}, got ${value}`,
+      `RetryingSink ${what} must be ${integer ? "an integer" : "a number"} >= 0 (0: unlimited), got ${value}`,
     );
   }
   return value;
@@ -175,9 +120,11 @@ function optionalLimit(value: number | undefined, what: string): number | undefi
 /**
  * Retries each write into `sink` until it succeeds, waiting what the strategy says (and at least
  * a capped `Retry-After`) between attempts. It gives up, by handing a {@link DeadLetter} to
- * `onDeadLetter` and resolving, when `maxAttempts` or `maxAge` is reached or a failure is final
- * (see {@link classifyDeliveryError}); without `onDeadLetter` giving up rejects with
- * {@link DeadLetterError}. {@link SinkClosedError} from `sink` is rethrown at once.
+ * `onDeadLetter` and resolving, when `maxAttempts` or `maxAge` (3 days unless set; 0 for never)
+ * is reached or a failure is final (see {@link classifyDeliveryError}); without `onDeadLetter`
+ * giving up rejects with {@link DeadLetterError}. {@link SinkClosedError} from `sink` is rethrown
+ * at once. Each failure is decided by {@link decideRetry}, the policy the relay's durable queue
+ * applies too.
  *
  * Concurrent writes are not serialised (as in go-events); per-endpoint order comes from the
  * single drainer of the {@link EventQueue} in front. `close` aborts every backoff wait (those
@@ -215,8 +162,8 @@ export class RetryingSink<E = Event> implements Sink<E> {
   constructor(sink: Sink<E>, strategy: RetryStrategy<E>, options: RetryingSinkOptions<E> = {}) {
     this.#sink = sink;
     this.#strategy = strategy;
-    this.#maxAttempts = optionalLimit(options.maxAttempts, "maxAttempts");
-    this.#maxAge = optionalLimit(options.maxAge, "maxAge");
+    this.#maxAttempts = limit(options.maxAttempts, "maxAttempts");
+    this.#maxAge = limit(options.maxAge, "maxAge");
     this.#maxRetryAfter = options.maxRetryAfter ?? maxRetryAfterMs;
     this.#onDeadLetter = options.onDeadLetter;
     this.#classify = options.classify ?? classifyDeliveryError;
@@ -249,25 +196,10 @@ export class RetryingSink<E = Event> implements Sink<E> {
     let remaining = events;
     let attempts = 0;
     let firstAttemptAt = 0;
-    let lastError: unknown;
-    let retryAfter = 0;
-    // Awaited, so that close also waits for the dead-letter handler.
-    const giveUp = (reason: DeadLetterReason) =>
-      this.#deadLetter({ events: remaining, attempts, firstAttemptAt, lastError, reason });
     try {
+      // Even the first attempt waits while the strategy says so (a breaker other writes opened).
+      let wait = this.#strategy.proceed(remaining);
       for (;;) {
-        const wait = Math.max(
-          this.#strategy.proceed(remaining),
-          Math.min(retryAfter, this.#maxRetryAfter),
-        );
-        // An attempt that could only start after the age limit is not made.
-        if (
-          attempts > 0 &&
-          this.#maxAge !== undefined &&
-          this.#now() + wait - firstAttemptAt > this.#maxAge
-        ) {
-          return await giveUp("max-age");
-        }
         if (wait > 0) {
           try {
             await this.#pause(wait);
@@ -285,17 +217,31 @@ export class RetryingSink<E = Event> implements Sink<E> {
           return;
         } catch (error) {
           if (error instanceof SinkClosedError) throw error;
-          lastError = error;
-          remaining = undelivered(remaining, error);
-          if (this.#classify(error) === "final") return await giveUp("final");
-          if (this.#strategy.failure(remaining, error)) return await giveUp("final");
-          if (this.#maxAttempts !== undefined && attempts >= this.#maxAttempts) {
-            return await giveUp("max-attempts");
+          remaining = remaining.slice(deliveredBefore(error, remaining.length));
+          const failed = remaining;
+          const decision = decideRetry({
+            maxAttempts: this.#maxAttempts,
+            maxAge: this.#maxAge,
+            maxRetryAfter: this.#maxRetryAfter,
+            attempts,
+            firstAttemptAt,
+            error,
+            now: this.#now(),
+            classify: this.#classify,
+            backoff: () =>
+              this.#strategy.failure(failed, error) ? "drop" : this.#strategy.proceed(failed),
+          });
+          if (!decision.retry) {
+            // Awaited, so that close also waits for the dead-letter handler.
+            return await this.#deadLetter({
+              events: remaining,
+              attempts,
+              firstAttemptAt,
+              lastError: error,
+              reason: decision.reason,
+            });
           }
-          if (this.#maxAge !== undefined && this.#now() - firstAttemptAt >= this.#maxAge) {
-            return await giveUp("max-age");
-          }
-          retryAfter = retryAfterOf(error);
+          wait = decision.wait;
         }
       }
     } finally {

@@ -4,13 +4,14 @@
 // secrets, and no credentials from the URL.
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bearerToken, tokenMatcher } from "../src/hono/auth.ts";
-import { readBodyLimited } from "../src/hono/body.ts";
 import { type ErrorIssue, errorResponse } from "../src/hono/errors.ts";
+import { BodyTooLargeError, readBodyLimited } from "../src/hono/index.ts";
 import { redactUrl } from "../src/http.ts";
 import { corsFor } from "./cors.ts";
 import { loadRelayConfig, type RelayConfig, type RelayEndpoint } from "./env.ts";
 import type { AppEnv } from "./ingest.ts";
 import { prometheusContentType, renderPrometheus } from "./metrics.ts";
+import { checkListInput, QueueInputError } from "./queue-admin.ts";
 import { partitionsOf, queueStub, snapshotOf } from "./snapshot.ts";
 
 const realm = "registry-relay-admin";
@@ -122,11 +123,30 @@ class BadRequest extends Error {
 
 class QueueUnavailable extends Error {}
 
-/** Runs Durable Object calls; a failure becomes 503 (logged without details of the config). */
+/**
+ * The field and reason of a QueueInputError, also after it crossed the RPC boundary: workerd
+ * then delivers a plain Error whose message is "QueueInputError: <field>: <reason>".
+ */
+function queueInputFault(error: unknown): ErrorIssue | undefined {
+  if (error instanceof QueueInputError) {
+    return { path: error.field, message: error.message.slice(error.field.length + 2) };
+  }
+  if (!(error instanceof Error)) return undefined;
+  const match = /^QueueInputError: ([^:]+): (.*)$/s.exec(error.message);
+  return match ? { path: match[1] as string, message: match[2] as string } : undefined;
+}
+
+/**
+ * Runs Durable Object calls; a failure becomes 503 (logged without details of the config),
+ * except an input the queue refused, which is the caller's fault: 400 naming the field.
+ */
 async function onQueues<T>(what: string, calls: () => Promise<T>): Promise<T> {
   try {
     return await calls();
   } catch (error) {
+    const fault = queueInputFault(error);
+    if (fault)
+      throw new BadRequest("invalid_input", `the input is not valid: ${fault.path}`, [fault]);
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     console.error(`admin: ${what} failed: ${reason}`);
     throw new QueueUnavailable(what);
@@ -146,14 +166,24 @@ function unknownEndpoint(c: Context<AppEnv>): Response {
   );
 }
 
-/** An optional JSON object body (empty body = `{}`). */
+/**
+ * An optional JSON object body (empty body = `{}`). An oversized body without Content-Length is
+ * drained up to 8× the limit rather than left half-read (see readBodyLimited); Hono's bodyLimit
+ * stops reading mid-body, which breaks the next request on the connection under wrangler dev.
+ */
 async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const bytes = await readBodyLimited(c.req.raw, maxAdminBodyBytes).catch(() => {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBodyLimited(c.req.raw, maxAdminBodyBytes, {
+      drainBytes: 8 * maxAdminBodyBytes,
+    });
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
     throw new BadRequest(
       "payload_too_large",
       `the body must be at most ${maxAdminBodyBytes} bytes`,
     );
-  });
+  }
   const text = new TextDecoder().decode(bytes).trim();
   if (text === "") return {};
   let value: unknown;
@@ -183,6 +213,8 @@ const encodeCursor = (cursor: PageCursor): string =>
     .replace(/\//g, "_")
     .replace(/=+$/, "");
 
+// The cursor is checked whole here, the partition's own cursor with the queue's rule, so a
+// forged one is a 400 before any Durable Object is called.
 function decodeCursor(text: string, partitions: number): PageCursor {
   const invalid = new BadRequest("invalid_query", "the cursor is not valid", [
     { path: "cursor", message: "must be a nextCursor returned by this API" },
@@ -202,7 +234,13 @@ function decodeCursor(text: string, partitions: number): PageCursor {
   ) {
     throw invalid;
   }
-  if (cursor !== null && typeof cursor !== "string") throw invalid;
+  if (cursor !== null && (typeof cursor !== "string" || cursor === "")) throw invalid;
+  try {
+    if (cursor !== null) checkListInput({ state: "pending", cursor });
+  } catch (error) {
+    if (error instanceof QueueInputError) throw invalid;
+    throw error;
+  }
   return { partition: partition as number, cursor };
 }
 

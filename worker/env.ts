@@ -22,12 +22,17 @@ export interface Env {
   RELAY_INGEST_TOKENS?: string;
   /** Bearer token of the admin API and `/metrics` (secret). */
   RELAY_ADMIN_TOKEN?: string;
-  /** `true` accepts ingest without a token when none is configured. */
+  /** `true` accepts ingest without a token; refused while `RELAY_INGEST_TOKENS` lists one. */
   RELAY_ALLOW_ANONYMOUS?: string;
-  /** Largest ingest body in bytes (default 1 MiB). */
+  /** Largest ingest body in bytes (default 1 MiB, at most 16 MiB). */
   RELAY_MAX_BODY_BYTES?: string;
   /** Comma-separated exact origins allowed to call the admin API from a browser. */
   RELAY_CORS_ORIGINS?: string;
+  /**
+   * Comma-separated host patterns every endpoint URL must match (`hooks.example.com`,
+   * `*.example.com`, `10.0.0.5:8080`); unset: any host.
+   */
+  RELAY_ALLOWED_HOSTS?: string;
 }
 
 /**
@@ -58,6 +63,8 @@ export interface RelayConfig {
   allowAnonymous: boolean;
   maxBodyBytes: number;
   corsOrigins: string[];
+  /** `RELAY_ALLOWED_HOSTS`, normalised (`[]`: any host); see {@link isAllowedTarget}. */
+  allowedHosts: HostPattern[];
 }
 
 /**
@@ -94,7 +101,7 @@ const list = (value: string | undefined): string[] =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
-function parseEndpoints(value: unknown): RelayEndpoint[] {
+function parseEndpoints(value: unknown, allowedHosts: HostPattern[]): RelayEndpoint[] {
   const key = "RELAY_ENDPOINTS";
   if (value === undefined || value === "") {
     throw new RelayConfigError(key, "is not set; it must be a JSON array of endpoint configs");
@@ -127,7 +134,7 @@ function parseEndpoints(value: unknown): RelayEndpoint[] {
       }
       throw error;
     }
-    const relayEndpoint = checkRelayRules(endpoint, `${key}[${index}]`);
+    const relayEndpoint = checkRelayRules(endpoint, `${key}[${index}]`, allowedHosts);
     const first = seen.get(relayEndpoint.name);
     if (first !== undefined) {
       throw new RelayConfigError(
@@ -147,21 +154,99 @@ function reasonOf(error: ConfigError): string {
   return `${error.reason}${more}`;
 }
 
-/** The largest `partitions` the relay accepts: admin reads and metrics fan out to each one. */
-const maxPartitions = 100;
-
-/** Relay-only rules on top of the core's: a queue needs a name and a destination. */
-function checkRelayRules(endpoint: EndpointConfig, key: string): RelayEndpoint {
+/**
+ * Relay-only rules on top of the core's (which also bound `partitions` to 100): a queue needs a
+ * name and a destination, and the destination must be one the operator allows.
+ */
+function checkRelayRules(
+  endpoint: EndpointConfig,
+  key: string,
+  allowedHosts: HostPattern[],
+): RelayEndpoint {
   if (typeof endpoint.name !== "string" || endpoint.name.trim() === "") {
     throw new RelayConfigError(`${key}.name`, "is required: it names the endpoint's queue");
   }
   if (endpoint.url === undefined) {
     throw new RelayConfigError(`${key}.url`, "is required: where should events be delivered?");
   }
-  if (endpoint.partitions > maxPartitions) {
-    throw new RelayConfigError(`${key}.partitions`, `must be at most ${maxPartitions}`);
+  if (!isAllowedTarget(endpoint.url, allowedHosts)) {
+    throw new RelayConfigError(
+      `${key}.url`,
+      "its host is not in RELAY_ALLOWED_HOSTS; add a matching pattern there or fix the URL",
+    );
   }
   return endpoint as RelayEndpoint;
+}
+
+/**
+ * One `RELAY_ALLOWED_HOSTS` entry: `host` normalised as the URL parser does (lower case,
+ * punycode, canonical IPv4, IPv6 in brackets; no trailing dot), `wildcard` for `*.host` (any
+ * subdomain, not `host` itself), `port` only when the entry names one (else any port).
+ */
+export interface HostPattern {
+  host: string;
+  wildcard: boolean;
+  port?: number;
+}
+
+const hostPatternShape = /^(\*\.)?(\[[0-9A-Fa-f:.]+\]|[\p{L}\p{N}._-]+)(?::(\d{1,5}))?$/u;
+const isIpAddress = (host: string) => host.startsWith("[") || /^[\d.]+$/.test(host);
+const withoutTrailingDot = (host: string) => host.replace(/\.$/, "");
+
+function parseAllowedHosts(value: string | undefined): HostPattern[] {
+  return list(value).map((entry, index) => {
+    const key = `RELAY_ALLOWED_HOSTS[${index}]`;
+    if (entry === "*") {
+      throw new RelayConfigError(key, "* would allow every host; leave RELAY_ALLOWED_HOSTS unset");
+    }
+    const [, star, name = "", portText] = hostPatternShape.exec(entry) ?? [];
+    let host = "";
+    try {
+      host = name && withoutTrailingDot(new URL(`http://${name}/`).hostname);
+    } catch {
+      // not a host: reported just below
+    }
+    const port = portText === undefined ? undefined : Number(portText);
+    if (!host || (port !== undefined && (port < 1 || port > 65535))) {
+      throw new RelayConfigError(
+        key,
+        "must be a host (hooks.example.com), *.domain (*.example.com) or host:port (10.0.0.5:8080)",
+      );
+    }
+    if (star && isIpAddress(host)) {
+      throw new RelayConfigError(key, "*. applies to DNS names, not IP addresses");
+    }
+    return { host, wildcard: star !== undefined, ...(port !== undefined && { port }) };
+  });
+}
+
+/**
+ * Whether the relay may post to `url` under `allowedHosts` (`[]`: any host). A port-less
+ * pattern matches any port; otherwise the URL's effective port (80/443 by default) must match.
+ *
+ * @example
+ * ```ts
+ * import { isAllowedTarget, loadRelayConfig } from "./env.ts";
+ * isAllowedTarget("https://hooks.example.com/in", loadRelayConfig(env).allowedHosts);
+ * ```
+ */
+export function isAllowedTarget(url: string, allowedHosts: readonly HostPattern[]): boolean {
+  if (allowedHosts.length === 0) return true;
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  const host = withoutTrailingDot(target.hostname);
+  const port = Number(target.port || (target.protocol === "https:" ? 443 : 80));
+  return allowedHosts.some(
+    (pattern) =>
+      (pattern.port === undefined || pattern.port === port) &&
+      (pattern.wildcard
+        ? host.endsWith(`.${pattern.host}`) && !isIpAddress(host)
+        : host === pattern.host),
+  );
 }
 
 function parseAllowAnonymous(value: string | undefined): boolean {
@@ -171,6 +256,13 @@ function parseAllowAnonymous(value: string | undefined): boolean {
   throw new RelayConfigError("RELAY_ALLOW_ANONYMOUS", "must be true or false");
 }
 
+/**
+ * The largest RELAY_MAX_BODY_BYTES: the body goes to each endpoint's Durable Object over RPC
+ * (32 MiB per call) and its events are stored one SQLite row each (2 MiB per row); 16 MiB keeps
+ * half the RPC limit as headroom for the parsed form.
+ */
+const maxBodyBytesLimit = 16 * 1024 * 1024;
+
 function parseMaxBodyBytes(value: string | undefined): number {
   const text = (value ?? "").trim();
   if (text === "") return defaultMaxBodyBytes;
@@ -178,8 +270,17 @@ function parseMaxBodyBytes(value: string | undefined): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(bytes) || bytes < 1) {
     throw new RelayConfigError("RELAY_MAX_BODY_BYTES", "must be a positive integer (bytes)");
   }
+  if (bytes > maxBodyBytesLimit) {
+    throw new RelayConfigError(
+      "RELAY_MAX_BODY_BYTES",
+      `must be at most ${maxBodyBytesLimit} (16 MiB): bodies go to Durable Objects over RPC (32 MiB per call)`,
+    );
+  }
   return bytes;
 }
+
+/** Ingest tokens shorter than this draw a warning (not an error: dev setups use short ones). */
+const minTokenLength = 16;
 
 function parseCorsOrigins(value: string | undefined): string[] {
   return list(value).map((origin, index) => {
@@ -204,14 +305,36 @@ function parseCorsOrigins(value: string | undefined): string[] {
 
 function parseRelayConfig(env: Env): RelayConfig {
   const adminToken = env.RELAY_ADMIN_TOKEN?.trim();
+  const allowedHosts = parseAllowedHosts(env.RELAY_ALLOWED_HOSTS);
+  const ingestTokens = list(env.RELAY_INGEST_TOKENS);
+  const allowAnonymous = parseAllowAnonymous(env.RELAY_ALLOW_ANONYMOUS);
+  // Both set is ambiguous (is the token optional?) and used to mean "anyone may post": refuse.
+  if (allowAnonymous && ingestTokens.length > 0) {
+    throw new RelayConfigError(
+      "RELAY_ALLOW_ANONYMOUS",
+      "cannot be true while RELAY_INGEST_TOKENS is set; anonymous ingest applies only when no token is configured, so unset one of them",
+    );
+  }
   return {
-    endpoints: parseEndpoints(env.RELAY_ENDPOINTS as unknown),
-    ingestTokens: list(env.RELAY_INGEST_TOKENS),
+    endpoints: parseEndpoints(env.RELAY_ENDPOINTS as unknown, allowedHosts),
+    ingestTokens,
     ...(adminToken ? { adminToken } : {}),
-    allowAnonymous: parseAllowAnonymous(env.RELAY_ALLOW_ANONYMOUS),
+    allowAnonymous,
     maxBodyBytes: parseMaxBodyBytes(env.RELAY_MAX_BODY_BYTES),
     corsOrigins: parseCorsOrigins(env.RELAY_CORS_ORIGINS),
+    allowedHosts,
   };
+}
+
+/** Advice on a valid config, by key only (values are secrets). */
+function warningsOf(config: RelayConfig): string[] {
+  return config.ingestTokens.flatMap((token, index) =>
+    token.length < minTokenLength
+      ? [
+          `RELAY_INGEST_TOKENS[${index}]: is shorter than ${minTokenLength} characters; use a long random token (e.g. openssl rand -hex 32)`,
+        ]
+      : [],
+  );
 }
 
 const configKeys = [
@@ -221,6 +344,7 @@ const configKeys = [
   "RELAY_ALLOW_ANONYMOUS",
   "RELAY_MAX_BODY_BYTES",
   "RELAY_CORS_ORIGINS",
+  "RELAY_ALLOWED_HOSTS",
 ] as const;
 
 let memo: { fingerprint: string; outcome: RelayConfig | RelayConfigError } | undefined;
@@ -228,7 +352,8 @@ let memo: { fingerprint: string; outcome: RelayConfig | RelayConfigError } | und
 /**
  * Validates the bindings into a {@link RelayConfig}. The result is memoized for as long as the
  * binding values stay the same, so calling it on every request is cheap. Throws
- * {@link RelayConfigError} naming the first bad key.
+ * {@link RelayConfigError} naming the first bad key; logs warnings (short ingest tokens) with
+ * `console.warn` once per distinct config.
  *
  * @example
  * ```ts
@@ -242,6 +367,7 @@ export function loadRelayConfig(env: Env): RelayConfig {
     let outcome: RelayConfig | RelayConfigError;
     try {
       outcome = parseRelayConfig(env);
+      for (const warning of warningsOf(outcome)) console.warn(`config: ${warning}`);
     } catch (error) {
       if (!(error instanceof RelayConfigError)) throw error;
       outcome = error;

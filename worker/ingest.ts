@@ -155,9 +155,48 @@ export async function fanOut(
 
 const receivers = new WeakMap<RelayConfig, MiddlewareHandler<AppEnv>>();
 
+/** The most of a refused streamed body that ingest reads and discards (see `drainBytes`). */
+const maxDrainBytes = 16 * 1024 * 1024;
+
+/** Where each enabled endpoint delivers (origin and path), by its index in RELAY_ENDPOINTS. */
+const targets = new WeakMap<RelayConfig, { index: number; origin: string; path: string }[]>();
+
 /**
- * The `POST /v1/events` handler: `receiveEnvelopes` configured from the bindings (tokens,
- * anonymous, body limit), then {@link fanOut}.
+ * The RELAY_ENDPOINTS index of the first enabled endpoint that delivers to this relay's own
+ * `/v1/events` (same origin as the request, path under `/v1/events`), if any: every event would
+ * come back as a new ingest, forever.
+ *
+ * @example
+ * ```ts
+ * import { selfLoopIndex } from "./ingest.ts";
+ * const index = selfLoopIndex(loadRelayConfig(env), request.url); // e.g. 1, or undefined
+ * ```
+ */
+export function selfLoopIndex(config: RelayConfig, requestUrl: string): number | undefined {
+  let list = targets.get(config);
+  if (!list) {
+    list = [];
+    for (const [index, endpoint] of config.endpoints.entries()) {
+      if (endpoint.disabled) continue;
+      let url: URL;
+      try {
+        url = new URL(endpoint.url);
+      } catch {
+        continue; // the config loader has already checked every URL
+      }
+      list.push({ index, origin: url.origin, path: url.pathname });
+    }
+    targets.set(config, list);
+  }
+  const origin = new URL(requestUrl).origin;
+  return list.find((target) => target.origin === origin && target.path.startsWith("/v1/events"))
+    ?.index;
+}
+
+/**
+ * The `POST /v1/events` handler: refuses a config whose endpoint targets this very route
+ * ({@link selfLoopIndex}, 500 `invalid_config`), then `receiveEnvelopes` configured from the
+ * bindings (tokens, anonymous, body limit), then {@link fanOut}.
  *
  * @example
  * ```ts
@@ -165,14 +204,27 @@ const receivers = new WeakMap<RelayConfig, MiddlewareHandler<AppEnv>>();
  * app.post("/v1/events", ingest);
  * ```
  */
-export const ingest: MiddlewareHandler<AppEnv> = (c, next) => {
+export const ingest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const config = loadRelayConfig(c.env);
+  // A loop is a config error like those the app answers before routing; it is checked here
+  // because only the request says which origin this relay is reached at.
+  const loop = selfLoopIndex(config, c.req.url);
+  if (loop !== undefined) {
+    const key = `RELAY_ENDPOINTS[${loop}].url`;
+    const reason = "targets this relay's own /v1/events: a loop";
+    console.error(`config: ${key}: ${reason}`);
+    return errorResponse(500, "invalid_config", `the relay is misconfigured: ${key}: ${reason}`, {
+      issues: [{ path: key, message: reason }],
+    });
+  }
   let receiver = receivers.get(config);
   if (!receiver) {
     receiver = receiveEnvelopes<AppEnv>({
       tokens: config.ingestTokens,
       allowAnonymous: config.allowAnonymous,
       maxBodyBytes: config.maxBodyBytes,
+      // Under wrangler dev a half-read body breaks the connection's next request: drain it.
+      drainBytes: Math.min(8 * config.maxBodyBytes, maxDrainBytes),
       onEnvelope: (envelope, { mediaType, c }) => fanOut(c.env, config, envelope.events, mediaType),
     });
     receivers.set(config, receiver);

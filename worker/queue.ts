@@ -5,9 +5,16 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { strategyFor } from "../src/endpoint.ts";
-import { HttpSink, HttpStatusError } from "../src/http.ts";
+import { HttpSink } from "../src/http.ts";
 import { EndpointMetrics } from "../src/metrics.ts";
-import { classifyDeliveryError, type DeadLetterReason } from "../src/retrying.ts";
+import {
+  type DeadLetterReason,
+  decideRetry,
+  deliveredBefore,
+  describeFailure,
+  type RetryDecision,
+  sensitiveValues,
+} from "../src/retry-policy.ts";
 import { type Event, EventSchema } from "../src/schema.ts";
 import { type Env, loadRelayConfig, type RelayEndpoint } from "./env.ts";
 import {
@@ -23,13 +30,8 @@ import {
 import {
   addAttemptCounters,
   answeredStatus,
-  deliveredBefore,
-  describeFailure,
   observeLatency,
   outgoingMediaType,
-  planRetry,
-  retryAfterOf,
-  sensitiveValues,
 } from "./queue-delivery.ts";
 import {
   type EventRow,
@@ -259,7 +261,9 @@ function changedFields(before: QueueMeta, after: QueueMeta): Partial<QueueMeta> 
  * - `alarm` delivers strictly in order: the head batch (up to `maxBatch` events of one media
  *   type) gets one HttpSink attempt at a time; nothing behind it moves while it waits. The attempt
  *   is counted and leased in storage before the POST, so a crash redelivers (at least once).
- *   Final 4xx and exhausted `maxAttempts`/`maxAge` become dead letters; 410 also pauses.
+ *   Each failure is decided by the core retry policy (`decideRetry`, as RetryingSink): final
+ *   failures (4xx but 408/409/425/429, 301/308, unbuildable requests) and exhausted
+ *   `maxAttempts`/`maxAge` (3 days unless set) become dead letters; 410 also pauses.
  * - Admin: `status`, `list`, `replay`, `purge`, `pause`, `resume`.
  *
  * Config (URL, headers, secret, strategy) is read from `RELAY_ENDPOINTS` by name on every pass;
@@ -515,7 +519,7 @@ export class EndpointQueue extends DurableObject<Env> {
     if (this.#delivering || this.#dueAt() === null) return;
     this.ctx.waitUntil(
       this.#pass().catch((error) => {
-        console.error(`${this.#label()}: re-arming failed: ${describeFailure(error, [])}`);
+        console.error(`${this.#label()}: re-arming failed: ${describeFailure(error)}`);
       }),
     );
   }
@@ -531,7 +535,7 @@ export class EndpointQueue extends DurableObject<Env> {
         if (!(await this.#attemptHead())) break;
       }
     } catch (error) {
-      console.error(`${this.#label()}: delivery pass failed: ${describeFailure(error, [])}`);
+      console.error(`${this.#label()}: delivery pass failed: ${describeFailure(error)}`);
     } finally {
       this.#delivering = false;
     }
@@ -565,7 +569,7 @@ export class EndpointQueue extends DurableObject<Env> {
       });
     } catch (error) {
       // Without a usable config nothing can be sent: keep every event, say why, look again later.
-      const why = describeFailure(error, []);
+      const why = describeFailure(error);
       this.#transact((m) => {
         m.lastError = why;
         m.holdUntil = now + CONFIG_RECHECK_MS;
@@ -630,7 +634,10 @@ export class EndpointQueue extends DurableObject<Env> {
     return true;
   }
 
-  /** Stores what a failed attempt means: partial success, retry schedule or dead letters. */
+  /**
+   * Stores what the core retry policy decided about a failed attempt, row by row: delivered
+   * (the part of a batch that got through), retry at a time, or dead letter with a reason.
+   */
   #recordFailure(
     config: RelayEndpoint,
     batch: EventRow[],
@@ -644,75 +651,73 @@ export class EndpointQueue extends DurableObject<Env> {
     const delivered = deliveredBefore(failure, batch.length);
     const remaining = batch.slice(delivered);
     const remainingEvents = events.slice(delivered);
-    const status = failure instanceof HttpStatusError ? failure.status : null;
-    const message = describeFailure(failure, sensitiveValues(config));
+    const sensitive = sensitiveValues(config);
     const dead: { seq: number; reason: DeadLetterReason }[] = [];
-    let retry: number[] = [];
-    let retryAt = 0;
+    let message = "";
 
     this.#transact((m) => {
       m.counters = addAttemptCounters(m.counters, attempt);
-      m.lastStatus = status;
-      m.lastError = message;
       for (const row of batch.slice(0, delivered)) {
         sql.exec("DELETE FROM events WHERE seq = ?", row.seq);
         m.latency = observeLatency(m.latency, LATENCY_BUCKETS_MS, done - row.accepted_at);
       }
-      if (classifyDeliveryError(failure) === "final") {
-        for (const row of remaining) dead.push({ seq: row.seq, reason: "final" });
-        if (status === 410) {
-          m.paused = true;
-          m.pauseReason = "410 Gone";
-        }
-      } else {
-        // The core strategy, brought to the persisted streak; its clock is this attempt's end,
-        // so the state it hands back is exactly what the next pass restores.
+      // The core strategy brought to the persisted streak and told about this failure, once per
+      // attempt (the policy asks only when the failure is not final). Its clock is this attempt's
+      // end, so the state it hands back is exactly what the next pass restores.
+      let answer: number | "drop" | undefined;
+      const backoff = (): number | "drop" => {
+        if (answer !== undefined) return answer;
         const strategy = strategyFor(config, { now: () => done });
         strategy.restore({ failures: m.failures, lastFailureAt: m.lastFailureAt });
         const drop = strategy.failure(remainingEvents, failure);
         ({ failures: m.failures, lastFailureAt: m.lastFailureAt } = strategy.snapshot());
-        if (drop) {
-          for (const row of remaining) dead.push({ seq: row.seq, reason: "final" });
-        } else {
-          const wait = strategy.proceed(remainingEvents);
-          m.holdUntil = done + wait;
-          retryAt = done + Math.max(wait, retryAfterOf(failure));
-          const plan = planRetry(
-            remaining.map((row) => ({
-              seq: row.seq,
-              attempts: row.attempts + 1,
-              firstAttemptAt: row.first_attempt_at ?? startedAt,
-            })),
-            {
-              ...(config.maxAttempts !== undefined && { maxAttempts: config.maxAttempts }),
-              ...(config.maxAge !== undefined && { maxAge: config.maxAge }),
-            },
-            done,
-            retryAt,
+        answer = drop ? "drop" : strategy.proceed(remainingEvents);
+        if (answer !== "drop") m.holdUntil = done + answer;
+        return answer;
+      };
+      const decisions = remaining.map((row): [EventRow, RetryDecision] => [
+        row,
+        decideRetry({
+          maxAttempts: config.maxAttempts,
+          maxAge: config.maxAge,
+          attempts: row.attempts + 1,
+          firstAttemptAt: row.first_attempt_at ?? startedAt,
+          error: failure,
+          now: done,
+          backoff,
+          sensitive,
+        }),
+      ]);
+      const status = decisions[0]?.[1].status ?? null;
+      message = decisions[0]?.[1].message ?? describeFailure(failure, sensitive);
+      m.lastStatus = status;
+      m.lastError = message;
+      for (const [row, decision] of decisions) {
+        if (decision.retry) {
+          sql.exec(
+            "UPDATE events SET next_attempt_at = ?, last_status = ?, last_error = ? WHERE seq = ?",
+            decision.at,
+            status,
+            message,
+            row.seq,
           );
-          dead.push(...plan.dead);
-          retry = plan.retry;
+          continue;
         }
-      }
-      for (const seq of retry) {
-        sql.exec(
-          "UPDATE events SET next_attempt_at = ?, last_status = ?, last_error = ? WHERE seq = ?",
-          retryAt,
-          status,
-          message,
-          seq,
-        );
-      }
-      for (const { seq, reason } of dead) {
+        dead.push({ seq: row.seq, reason: decision.reason });
         sql.exec(
           `UPDATE events SET state = 'dead', dead_at = ?, reason = ?, last_status = ?, last_error = ?
            WHERE seq = ?`,
           done,
-          reason,
+          decision.reason,
           status,
           message,
-          seq,
+          row.seq,
         );
+      }
+      // The endpoint is gone: stop until an operator resumes it.
+      if (status === 410 && dead.some((d) => d.reason === "final")) {
+        m.paused = true;
+        m.pauseReason = "410 Gone";
       }
       m.counters.deadLettered += dead.length;
     });

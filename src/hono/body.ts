@@ -1,4 +1,5 @@
-// Reading a request body without ever holding more than the limit in memory.
+// Reading a request body without ever holding more than the limit in memory, and without
+// cancelling it: under workerd a cancelled request body breaks the next request on the connection.
 
 /**
  * Thrown by {@link readBodyLimited} when a body is (or announces to be) larger than the limit.
@@ -25,20 +26,65 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads a request body into one `Uint8Array`, counting bytes as they arrive. It fails fast with
- * {@link BodyTooLargeError} when `Content-Length` is over `maxBytes`, and otherwise as soon as the
- * running count passes it (a chunked body has no `Content-Length`), cancelling the stream.
+ * Options of {@link readBodyLimited}.
  *
  * @example
  * ```ts
- * import { readBodyLimited } from "registry-relay/hono";
- * const bytes = await readBodyLimited(request, 1024 * 1024);
+ * import type { ReadBodyOptions } from "registry-relay/hono";
+ * const options: ReadBodyOptions = { drainBytes: 8 * 1024 * 1024 };
  * ```
  */
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
-    await request.body?.cancel().catch(() => undefined);
+export interface ReadBodyOptions {
+  /**
+   * After a body without `Content-Length` passes the limit, read and discard up to this many
+   * more bytes before giving up (default 0: stop at once). A connection whose request body was
+   * partly read cannot carry another request: workerd closes it, and under `wrangler dev` the
+   * next request on it fails. A body drained to its end leaves the connection usable.
+   */
+  drainBytes?: number;
+}
+
+/** Reads and throws away up to `bytes` more of a refused body; it never cancels it. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number) {
+  let discarded = 0;
+  try {
+    while (discarded < bytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      discarded += value.byteLength;
+    }
+  } catch {
+    // The sender gave up; nothing is left to keep.
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Reads a request body into one `Uint8Array`, counting bytes as they arrive, and throws
+ * {@link BodyTooLargeError} past `maxBytes`: at once, without touching the body, when
+ * `Content-Length` is over the limit (the runtime discards an unread body and keeps the
+ * connection), otherwise as soon as the running count passes it, after draining up to
+ * `drainBytes` more. It never cancels the body: under workerd (`wrangler dev`) a cancelled
+ * request body breaks the next request on the same keep-alive connection.
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLargeError, readBodyLimited } from "registry-relay/hono";
+ * try {
+ *   const bytes = await readBodyLimited(request, 1024 * 1024, { drainBytes: 8 * 1024 * 1024 });
+ * } catch (error) {
+ *   if (error instanceof BodyTooLargeError) console.log(error.limit); // 1048576
+ * }
+ * ```
+ */
+export async function readBodyLimited(
+  request: Request,
+  maxBytes: number,
+  options: ReadBodyOptions = {},
+): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length")?.trim();
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
     throw new BodyTooLargeError(maxBytes);
   }
   if (request.body === null) return new Uint8Array(0);
@@ -50,7 +96,7 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      await drain(reader, options.drainBytes ?? 0);
       throw new BodyTooLargeError(maxBytes);
     }
     chunks.push(value);

@@ -10,6 +10,7 @@ import { errorResponse } from "./errors.ts";
 import { envelopeMediaTypes, mediaTypeOf } from "./media.ts";
 
 export { bearerToken, tokenMatcher } from "./auth.ts";
+export type { ReadBodyOptions } from "./body.ts";
 export { BodyTooLargeError, readBodyLimited } from "./body.ts";
 export type { ErrorBody, ErrorIssue, ErrorResponseInit } from "./errors.ts";
 export { errorBody, errorResponse } from "./errors.ts";
@@ -62,12 +63,20 @@ export interface ReceiveEnvelopesOptions<E extends Env = Env> {
   /** Your own token check, consulted when no configured token matched (make it constant-time). */
   verifyToken?: (token: string, c: Context<E>) => boolean | Promise<boolean>;
   /**
-   * Accept requests without a token. Without it, a receiver with no `tokens` and no
-   * `verifyToken` refuses everything. A presented token is still checked when tokens exist.
+   * Accept every request without checking a token. Only for a receiver with no `tokens` and no
+   * `verifyToken` (without it, such a receiver refuses everything); combined with either, the
+   * constructor throws a `TypeError`, since a missing `Authorization` header would then bypass
+   * the tokens.
    */
   allowAnonymous?: boolean;
   /** Largest accepted body in bytes (default {@link defaultMaxBodyBytes}). */
   maxBodyBytes?: number;
+  /**
+   * How much of a refused body without `Content-Length` is read and discarded past the limit, so
+   * that the connection can carry the next request (default 0; see
+   * {@link ReadBodyOptions.drainBytes}). Set it when running under workerd or `wrangler dev`.
+   */
+  drainBytes?: number;
   /** The realm named in `WWW-Authenticate` (default `registry-relay`). */
   realm?: string;
   /**
@@ -85,11 +94,24 @@ function challenge(realm: string, error?: string): Record<string, string> {
   return { "www-authenticate": `Bearer realm="${realm}"${suffix}` };
 }
 
+/** The `Content-Encoding` codings of a request other than `identity` (none when absent). */
+function encodingsOf(contentEncoding: string | undefined): string[] {
+  return (contentEncoding ?? "")
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "" && coding !== "identity");
+}
+
 /**
  * A Hono handler that receives registry notification envelopes with the relay's rules, in this
  * order: bearer token (401 with `WWW-Authenticate`), content type (both wire lines or
- * `application/json`, else 415), size (413 from `Content-Length` or while streaming), then
- * `parseEnvelope` (400 with `issues`). Every error is `{"error":{"code","message","issues?"}}`.
+ * `application/json`, else 415), content encoding (only `identity`, else 415 with
+ * `Accept-Encoding: identity`), size (413 from `Content-Length` or while streaming), then
+ * `parseEnvelope` (400 with `issues`, or 413 when an issue is a size limit). Every error is
+ * `{"error":{"code","message","issues?"}}`.
+ *
+ * `allowAnonymous` with `tokens` or `verifyToken` is refused with a `TypeError`: anonymous access
+ * is only for a receiver that has no way to check a token.
  *
  * @example
  * ```ts
@@ -115,12 +137,22 @@ export function receiveEnvelopes<E extends Env = Env>(
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}`);
   }
+  const drainBytes = options.drainBytes ?? 0;
+  if (!Number.isSafeInteger(drainBytes) || drainBytes < 0) {
+    throw new RangeError(`drainBytes must be a non-negative integer, got ${drainBytes}`);
+  }
   const tokens = options.tokens ?? [];
   const matches = tokenMatcher(tokens);
   const { verifyToken, onEnvelope } = options;
   const allowAnonymous = options.allowAnonymous === true;
   const realm = options.realm ?? "registry-relay";
   const canAuthenticate = tokens.length > 0 || verifyToken !== undefined;
+  // Anonymous next to tokens would let a request without Authorization bypass them.
+  if (allowAnonymous && canAuthenticate) {
+    throw new TypeError(
+      "allowAnonymous must not be true when tokens or verifyToken are configured: anonymous access is only for a receiver without tokens",
+    );
+  }
 
   const authenticate = async (c: Context<E>): Promise<Response | undefined> => {
     if (!canAuthenticate) {
@@ -135,7 +167,6 @@ export function receiveEnvelopes<E extends Env = Env>(
     // An empty header is treated as no header.
     const header = c.req.header("authorization")?.trim() || undefined;
     if (header === undefined) {
-      if (allowAnonymous) return undefined;
       return errorResponse(
         401,
         "unauthorized",
@@ -169,9 +200,19 @@ export function receiveEnvelopes<E extends Env = Env>(
       );
     }
 
+    const encodings = encodingsOf(c.req.header("content-encoding"));
+    if (encodings.length > 0) {
+      return errorResponse(
+        415,
+        "unsupported_content_encoding",
+        `Content-Encoding ${JSON.stringify(encodings.join(", ").slice(0, 100))} is not supported: send the body uncompressed (identity)`,
+        { headers: { "accept-encoding": "identity" } },
+      );
+    }
+
     let raw: Uint8Array;
     try {
-      raw = await readBodyLimited(c.req.raw, maxBodyBytes);
+      raw = await readBodyLimited(c.req.raw, maxBodyBytes, { drainBytes });
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         return errorResponse(413, "payload_too_large", error.message);
@@ -184,6 +225,16 @@ export function receiveEnvelopes<E extends Env = Env>(
       envelope = parseEnvelope(raw);
     } catch (error) {
       if (error instanceof EnvelopeError) {
+        // `tooLarge` marks issues that are size limits (event bytes, id length), not mistakes.
+        if ((error as { tooLarge?: boolean }).tooLarge === true) {
+          const where = error.issues[0]?.path;
+          return errorResponse(
+            413,
+            "payload_too_large",
+            `the envelope exceeds a size limit${where ? ` at ${where}` : ""}`,
+            { issues: error.issues },
+          );
+        }
         return errorResponse(
           400,
           "invalid_envelope",

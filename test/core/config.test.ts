@@ -152,11 +152,84 @@ describe("parseEndpointConfig", () => {
     );
   });
 
-  it("treats timeout, threshold and backoff <= 0 as the default, like distribution", () => {
-    const config = parseEndpointConfig({ timeout: 0, threshold: -1, backoff: "-1s" });
+  it("treats timeout, threshold and backoff of 0 as the default, like distribution", () => {
+    const config = parseEndpointConfig({ timeout: 0, threshold: 0, backoff: "0s" });
     assert.equal(config.timeout, 1000);
     assert.equal(config.threshold, 10);
     assert.equal(config.backoff, 1000);
+    const strategy = parseEndpointConfig({
+      threshold: 4,
+      backoff: "3s",
+      strategy: { type: "breaker", threshold: 0, backoff: 0 },
+    }).strategy;
+    assert.deepEqual(strategy, { type: "breaker", threshold: 4, backoff: 3000 });
+    assert.deepEqual(
+      parseEndpointConfig({ strategy: { type: "exponential", factor: 0, max: "0" } }).strategy,
+      {
+        type: "exponential",
+        base: 1000,
+        factor: 1000,
+        max: 20_000,
+      },
+    );
+  });
+
+  it("passes an explicit maxAttempts or maxAge of 0 (unlimited) through, and omits them when unset", () => {
+    for (const maxAge of [0, "0", "0s"]) {
+      const config = parseEndpointConfig({ maxAttempts: 0, maxAge });
+      assert.equal(config.maxAttempts, 0);
+      assert.equal(config.maxAge, 0);
+      assert.deepEqual(parseEndpointConfig(config), config);
+    }
+    const unset = parseEndpointConfig({ maxAttempts: null, maxAge: null });
+    assert.equal("maxAttempts" in unset, false);
+    assert.equal("maxAge" in unset, false);
+  });
+
+  it("accepts each bound itself", () => {
+    const low = parseEndpointConfig({
+      timeout: "1ms",
+      threshold: 1,
+      backoff: 1,
+      maxAttempts: 1,
+      maxAge: "1ms",
+      maxBatch: 1,
+      partitions: 1,
+      capacity: 1,
+      strategy: { type: "exponential", base: 0, factor: "1ms", max: 1 },
+    });
+    assert.deepEqual(
+      [low.timeout, low.threshold, low.backoff, low.maxAttempts, low.maxAge, low.strategy],
+      [1, 1, 1, 1, 1, { type: "exponential", base: 0, factor: 1, max: 1 }],
+    );
+    const high = parseEndpointConfig({
+      timeout: "5m",
+      threshold: 1000,
+      backoff: "1h",
+      maxAttempts: 1000,
+      maxAge: "720h",
+      maxBatch: 1000,
+      partitions: 100,
+      capacity: 1_000_000,
+      strategy: { type: "exponential", base: "1h", factor: "60m", max: 3_600_000 },
+    });
+    assert.deepEqual(
+      [high.timeout, high.threshold, high.backoff, high.maxAttempts, high.maxAge],
+      [300_000, 1000, 3_600_000, 1000, 2_592_000_000],
+    );
+    assert.deepEqual(
+      [high.maxBatch, high.partitions, high.capacity, high.strategy],
+      [
+        1000,
+        100,
+        1_000_000,
+        { type: "exponential", base: 3_600_000, factor: 3_600_000, max: 3_600_000 },
+      ],
+    );
+    const breaker = parseEndpointConfig({
+      strategy: { type: "breaker", threshold: 1000, backoff: "1h" },
+    });
+    assert.deepEqual(breaker.strategy, { type: "breaker", threshold: 1000, backoff: 3_600_000 });
   });
 
   it("accepts YAML's null for an empty key", () => {
@@ -204,6 +277,8 @@ describe("parseEndpointConfig", () => {
     ["disabled", { disabled: "yes" }, "disabled", /true or false/],
     ["url not absolute", { url: "my.listener.com/event" }, "url", /absolute http or https URL/],
     ["url scheme", { url: "ftp://my.listener.com/" }, "url", /absolute http or https URL/],
+    ["url fragment", { url: "https://my.listener.com/event#x" }, "url", /#fragment/],
+    ["url empty fragment", { url: "https://my.listener.com/event#" }, "url", /#fragment/],
     ["headers shape", { headers: ["Authorization"] }, "headers", /map of header names/],
     [
       "header name",
@@ -226,8 +301,16 @@ describe("parseEndpointConfig", () => {
     ["timeout", { timeout: "1 second" }, "timeout", /not a duration/],
     ["timeout unit", { timeout: "1000" }, "timeout", /has no unit/],
     ["timeout type", { timeout: true }, "timeout", /must be a duration/],
+    ["timeout too long", { timeout: "1000h" }, "timeout", /0 \(the default, 1s\) or 1ms to 5m$/],
+    ["timeout just too long", { timeout: 300_001 }, "timeout", /1ms to 5m/],
+    ["timeout below 1ms", { timeout: "300us" }, "timeout", /1ms to 5m/],
+    ["timeout negative", { timeout: "-1s" }, "timeout", /^must not be negative; .*1ms to 5m/],
     ["threshold", { threshold: 2.5 }, "threshold", /integer/],
+    ["threshold negative", { threshold: -1 }, "threshold", /^must not be negative; .*1 to 1000/],
+    ["threshold too high", { threshold: 1001 }, "threshold", /0 \(the default, 10\) or 1 to 1000/],
     ["backoff", { backoff: "soon" }, "backoff", /not a duration/],
+    ["backoff negative", { backoff: "-1s" }, "backoff", /^must not be negative; .*1ms to 1h/],
+    ["backoff too long", { backoff: "61m" }, "backoff", /0 \(the default, 1s\) or 1ms to 1h/],
     [
       "ignoredmediatypes",
       { ignoredmediatypes: "application/octet-stream" },
@@ -258,9 +341,19 @@ describe("parseEndpointConfig", () => {
     ["secret length", { secret: "whsec_c2hvcnQ=" }, "secret", /24 to 64 bytes/],
     ["secret list item", { secret: [secret, "whsec_@@"] }, "secret[1]", /whsec_/],
     ["secret list empty", { secret: [] }, "secret", /at least one secret/],
-    ["maxAttempts", { maxAttempts: 0 }, "maxAttempts", /integer >= 1/],
-    ["maxAge", { maxAge: "0s" }, "maxAge", /longer than 0/],
+    ["maxAttempts", { maxAttempts: 1.5 }, "maxAttempts", /integer/],
+    [
+      "maxAttempts negative",
+      { maxAttempts: -1 },
+      "maxAttempts",
+      /^must not be negative; .*0 \(unlimited\)/,
+    ],
+    ["maxAttempts too high", { maxAttempts: 1001 }, "maxAttempts", /1 to 1000; .*maxAge/],
+    ["maxAge", { maxAge: "-1s" }, "maxAge", /^must not be negative; .*0 \(unlimited\)/],
+    ["maxAge too long", { maxAge: "721h" }, "maxAge", /1ms to 720h \(30 days\)/],
     ["maxBatch", { maxBatch: 1.5 }, "maxBatch", /integer/],
+    ["maxBatch zero", { maxBatch: 0 }, "maxBatch", /integer >= 1/],
+    ["maxBatch too high", { maxBatch: 1001 }, "maxBatch", /at most 1000/],
     [
       "strategy type",
       { strategy: { type: "linear" } },
@@ -278,6 +371,30 @@ describe("parseEndpointConfig", () => {
       { strategy: { type: "breaker", threshold: "3" } },
       "strategy.threshold",
       /integer/,
+    ],
+    [
+      "strategy.threshold negative",
+      { strategy: { type: "breaker", threshold: -1 } },
+      "strategy.threshold",
+      /negative/,
+    ],
+    [
+      "strategy.threshold too high",
+      { strategy: { type: "breaker", threshold: 1001 } },
+      "strategy.threshold",
+      /1 to 1000/,
+    ],
+    [
+      "strategy.backoff negative",
+      { strategy: { type: "breaker", backoff: -1 } },
+      "strategy.backoff",
+      /negative/,
+    ],
+    [
+      "strategy.backoff too long",
+      { strategy: { type: "breaker", backoff: "2h" } },
+      "strategy.backoff",
+      /1ms to 1h/,
     ],
     [
       "strategy.backoff",
@@ -303,7 +420,38 @@ describe("parseEndpointConfig", () => {
       "strategy.max",
       /must be a duration/,
     ],
+    [
+      "strategy.base too long",
+      { strategy: { type: "exponential", base: "61m" } },
+      "strategy.base",
+      /0 to 1h/,
+    ],
+    [
+      "strategy.factor negative",
+      { strategy: { type: "exponential", factor: -1 } },
+      "strategy.factor",
+      /negative/,
+    ],
+    [
+      "strategy.factor too long",
+      { strategy: { type: "exponential", factor: "2h" } },
+      "strategy.factor",
+      /1ms to 1h/,
+    ],
+    [
+      "strategy.max negative",
+      { strategy: { type: "exponential", max: "-20s" } },
+      "strategy.max",
+      /negative/,
+    ],
+    [
+      "strategy.max too long",
+      { strategy: { type: "exponential", max: "1h1ms" } },
+      "strategy.max",
+      /1ms to 1h/,
+    ],
     ["partitions", { partitions: 0 }, "partitions", /integer >= 1/],
+    ["partitions too many", { partitions: 101 }, "partitions", /at most 100\b/],
     [
       "mediaType",
       { mediaType: "application/json" },
@@ -311,6 +459,8 @@ describe("parseEndpointConfig", () => {
       /events\.v1\+json or .*events\.v2\+json/,
     ],
     ["capacity", { capacity: -3 }, "capacity", /integer >= 1/],
+    ["capacity too large", { capacity: 1_000_001 }, "capacity", /at most 1000000/],
+    ["capacity huge", { capacity: 1e21 }, "capacity", /at most 1000000/],
     ["overflow", { overflow: "drop-newest" }, "overflow", /"reject" or "drop-oldest"/],
   ];
   for (const [what, input, key, reason] of errors) {
@@ -321,6 +471,23 @@ describe("parseEndpointConfig", () => {
       assert.equal(error.message.startsWith(key ? `${key}: ` : error.reason), true, error.message);
     });
   }
+
+  it("names the bounds, never the out-of-range value", () => {
+    const error = configError({
+      timeout: "987654321ms",
+      threshold: -424242,
+      maxAge: 8_765_432_100,
+      strategy: { type: "exponential", base: "-31337ms" },
+    });
+    assert.deepEqual(
+      error.issues.map((issue) => issue.key),
+      ["timeout", "threshold", "maxAge", "strategy.base"],
+    );
+    const everything = `${error.message} ${JSON.stringify(error.issues)}`;
+    for (const value of ["987654321", "424242", "8765432100", "31337"]) {
+      assert.ok(!everything.includes(value), everything);
+    }
+  });
 
   it("lists every issue, and never echoes a header value or secret", () => {
     const error = configError({

@@ -116,6 +116,59 @@ describe("Endpoint", () => {
     assert.equal(down.metrics().pending, 0);
   });
 
+  it("gives up after 3 days when maxAge is not configured; a permanent redirect at once", async () => {
+    let now = 1_700_000_000_000;
+    const start = now;
+    let calls = 0;
+    const letters: DeadLetter<Event>[] = [];
+    // Down for 100 days, then up (so that retrying forever would end too).
+    const endpoint = new Endpoint(
+      "down-for-days",
+      "https://hooks.example.com/in",
+      { strategy: { type: "breaker", threshold: 1, backoff: "1h" } },
+      {
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+        fetch: async () => {
+          calls++;
+          return new Response(null, { status: now - start < 100 * 86_400_000 ? 503 : 200 });
+        },
+        onDeadLetter: (letter) => void letters.push(letter),
+      },
+    );
+    await endpoint.write(event("e", "push"));
+    await endpoint.close();
+    assert.deepEqual(
+      letters.map((l) => [l.reason, l.attempts]),
+      [["max-age", 73]],
+    );
+    assert.equal(calls, 73);
+    assert.equal(now - start, 72 * 3_600_000, "the last attempt started at 72 h");
+
+    letters.length = 0;
+    const moved = new Endpoint(
+      "moved",
+      "https://hooks.example.com/in",
+      {},
+      {
+        fetch: async () =>
+          new Response(null, { status: 308, headers: { location: "https://new.example.com/in" } }),
+        onDeadLetter: (letter) => void letters.push(letter),
+      },
+    );
+    await moved.write(event("e", "push"));
+    await moved.close();
+    assert.deepEqual(
+      letters.map((l) => [l.reason, l.attempts]),
+      [["final", 1]],
+    );
+    assert.match(String(letters[0]?.lastError), /update its URL/);
+    assert.deepEqual(moved.metrics().statuses, { "308 Permanent Redirect": 1 });
+    assert.equal(moved.metrics().successes, 0);
+  });
+
   it("without onDeadLetter, a given-up write reaches onError with its events", async () => {
     const failures: [unknown, Event[]][] = [];
     const endpoint = new Endpoint(

@@ -5,6 +5,9 @@ import {
   EnvelopeError,
   type EnvelopeIssue,
   encodeEnvelope,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_ID_LENGTH,
+  MAX_JSON_DEPTH,
   parseEnvelope,
   safeParseEnvelope,
 } from "../../src/envelope.ts";
@@ -1458,5 +1461,252 @@ describe("parseEnvelope agrees with EnvelopeSchema (schema.ts)", () => {
       }
     }
     assert.ok(rejected > paths.length, "the corpus exercises rejections");
+  });
+});
+
+describe("parseEnvelope limits: it accepts only what the relay can store and encode", () => {
+  const v2 = { mediaType: EventsMediaTypeV2 } as const;
+  const bytesOf = (text: string): number => new TextEncoder().encode(text).length;
+  /** A valid event's JSON text with `extra` members appended to its target, as text. */
+  const withTarget = (extra: string, id = "e1") =>
+    `{"events":[{"id":${JSON.stringify(id)},"timestamp":"2024-05-02T10:15:04Z","action":"push","target":{"repository":"r"${extra}}}]}`;
+  /** `levels` arrays, each the only item of the one around it. */
+  const arrays = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+  /** Encodes on both lines, then checks that parsing and encoding again changes nothing. */
+  const assertStable = (envelope: Envelope, label: string) => {
+    for (const options of [{}, v2]) {
+      const once = encodeEnvelope(envelope, options);
+      assert.equal(encodeEnvelope(parseEnvelope(once), options), once, label);
+    }
+  };
+  /** What MAX_EVENT_BYTES measures: the event as encodeEnvelope writes it in its envelope, v2. */
+  const eventBytes = (event: object): number => {
+    const around = bytesOf(encodeEnvelope({ events: [{}] } as unknown as Envelope, v2)) - 2;
+    return bytesOf(encodeEnvelope({ events: [event] } as Envelope, v2)) - around;
+  };
+  const tooDeep = `nests deeper than MAX_JSON_DEPTH (${MAX_JSON_DEPTH} levels)`;
+
+  it("MAX_JSON_DEPTH: 64 levels accepted, 65 refused with the path, even 100k levels deep", () => {
+    assert.equal(MAX_JSON_DEPTH, 64);
+    // Root 1, events 2, event 3, target 4: "x" holds levels 5 to 64.
+    const deepest = withTarget(`,"x":${arrays(60)}`);
+    const envelope = parseEnvelope(deepest);
+    assertStable(envelope, "64 levels");
+    const path = `events[0].target.x${"[0]".repeat(60)}`;
+    for (const levels of [61, 62, 1200, 100_000]) {
+      assert.deepEqual(
+        issuesOf(withTarget(`,"x":${arrays(levels)}`)),
+        [{ path, message: tooDeep }],
+        `${levels}`,
+      );
+    }
+    // Objects too, unknown keys in the path, and any field of the envelope.
+    const objects = `${'{"a b":'.repeat(61)}1${"}".repeat(61)}`;
+    assert.deepEqual(issuesOf(withTarget(`,"o":${objects}`)), [
+      { path: `events[0].target.o${'["a b"]'.repeat(60)}`, message: tooDeep },
+    ]);
+    assert.deepEqual(issuesOf(`{"events":[],"batch":{"n":${arrays(63)}}}`), [
+      { path: `batch.n${"[0]".repeat(62)}`, message: tooDeep },
+    ]);
+    assert.equal(safeParseEnvelope(`{"events":[],"batch":{"n":${arrays(62)}}}`).success, true);
+    // Parsed input: the same limit; a cycle is a nesting without end.
+    const parsed = JSON.parse(withTarget(`,"x":${arrays(61)}`));
+    assert.deepEqual(issuesOf(parsed), [{ path, message: tooDeep }]);
+    const cyclic = JSON.parse(withTarget(""));
+    cyclic.events[0].self = cyclic.events[0];
+    assert.deepEqual(issuesOf(cyclic), [
+      { path: `events[0]${".self".repeat(61)}.target`, message: tooDeep },
+    ]);
+    // An engine whose JSON.parse recursed would throw RangeError: still an EnvelopeError.
+    const parse = JSON.parse;
+    JSON.parse = () => {
+      throw new RangeError("Maximum call stack size exceeded");
+    };
+    try {
+      assert.throws(() => parseEnvelope(withTarget(`,"x":${arrays(100_000)}`)), {
+        name: "EnvelopeError",
+        message: "invalid envelope: body is not valid JSON: Maximum call stack size exceeded",
+      });
+    } finally {
+      JSON.parse = parse;
+    }
+  });
+
+  it("MAX_EVENT_BYTES: an event of exactly 1 MiB as encoded is accepted, one byte more refused", () => {
+    assert.equal(MAX_EVENT_BYTES, 1024 * 1024);
+    const event = (filler: string, where: "tag" | "unknown"): Record<string, unknown> => {
+      const target: Record<string, unknown> = { repository: "r" };
+      const made: Record<string, unknown> = {
+        id: "e1",
+        timestamp: "2024-05-02T10:15:04Z",
+        action: "push",
+        target,
+      };
+      if (where === "tag") target.tag = filler;
+      else made.blob = filler;
+      return made;
+    };
+    // Characters of 1 to 6 bytes as encoded ("<" is written \u003c), then ASCII to the byte.
+    for (const character of ["a", "<", "é", "😀"]) {
+      for (const where of ["tag", "unknown"] as const) {
+        const label = `${character} in ${where}`;
+        const size = eventBytes(event(character, where));
+        const each = eventBytes(event(character.repeat(2), where)) - size;
+        const count = Math.floor((MAX_EVENT_BYTES - size) / each) + 1;
+        const filler = character.repeat(count);
+        const atLimit = event(
+          filler + "a".repeat(MAX_EVENT_BYTES - eventBytes(event(filler, where))),
+          where,
+        );
+        assert.equal(eventBytes(atLimit), MAX_EVENT_BYTES, label);
+        const body = JSON.stringify({ events: [atLimit] });
+        assert.equal(safeParseEnvelope(body).success, true, label);
+        assert.equal(safeParseEnvelope(new TextEncoder().encode(body)).success, true, label);
+        assert.equal(safeParseEnvelope(JSON.parse(body)).success, true, label);
+        const over = { ...atLimit, target: { ...(atLimit.target as object) } } as Record<
+          string,
+          unknown
+        >;
+        if (where === "tag") (over.target as Record<string, unknown>).tag += "a";
+        else over.blob += "a";
+        const issue = {
+          path: "events[0]",
+          message: `encodes to ${MAX_EVENT_BYTES + 1} bytes, over MAX_EVENT_BYTES (${MAX_EVENT_BYTES})`,
+        };
+        assert.deepEqual(issuesOf(JSON.stringify({ events: [over] })), [issue], label);
+        assert.deepEqual(issuesOf(over && { events: [over] }), [issue], label);
+      }
+    }
+    // The event at fault is named; the error says 413 rather than 400 when size is all.
+    const big = "x".repeat(MAX_EVENT_BYTES);
+    const body = JSON.stringify({
+      events: [event("", "tag"), event(big, "unknown")],
+    });
+    try {
+      parseEnvelope(body);
+      assert.fail("expected EnvelopeError");
+    } catch (error) {
+      assert.ok(error instanceof EnvelopeError);
+      assert.equal(error.issues.length, 1);
+      assert.equal(error.issues[0]?.path, "events[1]");
+      assert.match(error.issues[0]?.message ?? "", /^encodes to \d+ bytes, over MAX_EVENT_BYTES/);
+      assert.equal(error.tooLarge, true);
+    }
+    const mixed = JSON.stringify({ events: [{}, event(big, "unknown")] });
+    assert.throws(
+      () => parseEnvelope(mixed),
+      (error) => error instanceof EnvelopeError && !error.tooLarge && error.issues.length === 5,
+    );
+    assert.throws(
+      () => parseEnvelope('{"events":[{}]}'),
+      (error) => error instanceof EnvelopeError && error.tooLarge === false,
+    );
+  });
+
+  it("MAX_EVENT_ID_LENGTH: ids of 1024 UTF-8 bytes accepted, 1025 refused (tooLarge)", () => {
+    assert.equal(MAX_EVENT_ID_LENGTH, 1024);
+    for (const id of ["i".repeat(1024), "é".repeat(512), `${"😀".repeat(255)}abcd`]) {
+      assert.equal(bytesOf(id), 1024);
+      const envelope = parseEnvelope(withTarget("", id));
+      assert.equal(envelope.events[0]?.id, id);
+      assertStable(envelope, id.slice(0, 2));
+    }
+    for (const id of ["i".repeat(1025), `${"é".repeat(512)}a`, "😀".repeat(257)]) {
+      const n = bytesOf(id);
+      assert.deepEqual(issuesOf(withTarget("", id)), [
+        {
+          path: "events[0].id",
+          message: `is ${n} bytes long, over MAX_EVENT_ID_LENGTH (${MAX_EVENT_ID_LENGTH})`,
+        },
+      ]);
+      assert.throws(
+        () => parseEnvelope(withTarget("", id)),
+        (error) => error instanceof EnvelopeError && error.tooLarge,
+      );
+    }
+    // 3 MB: the id and its event, both size limits.
+    const huge = withTarget("", "i".repeat(3_000_000));
+    assert.deepEqual(
+      issuesOf(huge).map((issue) => issue.path),
+      ["events[0].id", "events[0]"],
+    );
+    assert.throws(
+      () => parseEnvelope(huge),
+      (error) => error instanceof EnvelopeError && error.tooLarge,
+    );
+  });
+
+  it('refuses a duplicated "events" key, however it is spelled (JSON.parse keeps the last)', () => {
+    const event = withTarget("").slice('{"events":['.length, -2);
+    const issue = { path: "events", message: "duplicate key; all but the last would be lost" };
+    for (const body of [
+      `{"events":[${event}],"events":[]}`,
+      `{"events":[],"events":[${event}]}`,
+      `{"events":[${event}],"x":1,"\\u0065vents":[]}`,
+      `{"ev\\u0065nts":[${event}],"events":[${event}]}`,
+      `{"even\\u0074\\u0073":null,\n   "events": [${event}]}`,
+    ]) {
+      assert.deepEqual(issuesOf(body), [issue], body);
+      assert.deepEqual(issuesOf(new TextEncoder().encode(body)), [issue], body);
+      assert.throws(
+        () => parseEnvelope(body),
+        (error) => error instanceof EnvelopeError && !error.tooLarge,
+      );
+    }
+    // "events" elsewhere is not the envelope's key.
+    for (const body of [
+      `{"events":[${event}],"x":{"events":[]},"y":"events","z":["events",{"events":1}]}`,
+      `{"events":[${event.replace('"repository":"r"', '"repository":"team/events"')}]}`,
+      `{"x":"\\u0065vents","events":[${event}]}`,
+    ]) {
+      assert.equal(safeParseEnvelope(body).success, true, body);
+    }
+  });
+
+  it("refuses numbers the encoder cannot write (1e400 is Infinity) with their path", () => {
+    assert.deepEqual(issuesOf(withTarget(',"x":[1,{"y":1e400}]')), [
+      { path: "events[0].target.x[1].y", message: "Infinity is not a JSON number" },
+    ]);
+    assert.deepEqual(issuesOf('{"events":[],"n":-1e999}'), [
+      { path: "n", message: "-Infinity is not a JSON number" },
+    ]);
+    assert.deepEqual(issuesOf(withTarget(',"size":1e400')), [
+      { path: "events[0].target.size", message: "must be an integer below 2^53, got Infinity" },
+    ]);
+    for (const number of ["1e-400", "-0", "1E2", "0.5e1", "123456789012345678901", "1.0"]) {
+      assertStable(parseEnvelope(withTarget(`,"x":${number}`)), number);
+    }
+  });
+
+  it("reads lone surrogates as U+FFFD, as Go does, so a second round trip changes nothing", () => {
+    const cases: [string, unknown][] = [
+      [withTarget(',"tag":"a\\ud800b"'), "a\ufffdb"],
+      [withTarget(',"tag":"\\udc00"'), "\ufffd"],
+      [withTarget(',"tag":"\\uDBFF\\u0041"'), "\ufffdA"],
+      [withTarget(',"tag":"\\ud800\\ud800\\udc00"'), "\ufffd\u{10000}"],
+      [withTarget(',"tag":"\\ud83d\\ude00"'), "😀"],
+      [withTarget(',"tag":"\\\\ud800"'), "\\ud800"],
+      [withTarget(',"tag":"\ud800 raw"'), "\ufffd raw"],
+      [withTarget(',"tag":"\\ud83d\ude00"'), "\ufffd\ufffd"],
+    ];
+    for (const [body, tag] of cases) {
+      const envelope = parseEnvelope(body);
+      assert.equal(envelope.events[0]?.target.tag, tag, body);
+      assertStable(envelope, body);
+      const bytes = new TextEncoder().encode(body);
+      assert.equal(parseEnvelope(bytes).events[0]?.target.tag, tag, body);
+    }
+    // Keys too; Go writes U+FFFD as it is, not as \ufffd.
+    const envelope = parseEnvelope(withTarget(',"k\\udfff":{"\\ud800":"\\ud800"}'));
+    assertStable(envelope, "keys");
+    assert.ok(encodeEnvelope(envelope).includes('"k\ufffd": {\n'));
+    assert.ok(encodeEnvelope(envelope).includes('"\ufffd": "\ufffd"'));
+    // The fix-up keeps lengths: syntax errors are where they were.
+    assert.deepEqual(issuesOf('{"events": [], "s": "\\ud800\\x"}'), [
+      {
+        path: "",
+        message: "body is not valid JSON: invalid escape \\x (line 1, column 28, position 27)",
+      },
+    ]);
   });
 });

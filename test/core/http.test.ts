@@ -4,6 +4,8 @@ import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
 import { encodeEnvelope, parseEnvelope } from "../../src/envelope.ts";
 import {
   HttpEncodeError,
+  HttpRedirectError,
+  HttpRequestError,
   HttpSink,
   HttpStatusError,
   HttpTransportError,
@@ -65,6 +67,33 @@ function assertClean(text: string, what: string) {
   }
 }
 
+let opaque: Promise<boolean> | undefined;
+/**
+ * Whether this runtime hides redirects from scripts (browsers: `redirect: "manual"` yields an
+ * `opaqueredirect` response with status 0 and no headers). Node, Deno, Bun and workerd show them.
+ */
+function redirectsAreOpaque(): Promise<boolean> {
+  opaque ??= fetch(`${serverUrl}/redirect/307`, { method: "POST", redirect: "manual" }).then(
+    async (response) => {
+      await response.body?.cancel();
+      return response.type === "opaqueredirect";
+    },
+  );
+  return opaque;
+}
+
+/** The rejection of a promise that must reject. */
+const rejectionOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => assert.fail("should reject"),
+    (e: unknown) => e,
+  );
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 describe("HttpSink", () => {
   it("TestHTTPSink: status table with exact metrics after each case", async () => {
     const metrics = new EndpointMetrics();
@@ -77,19 +106,27 @@ describe("HttpSink", () => {
       statuses: {},
     };
     const tag = unique();
+    const opaqueRedirects = await redirectsAreOpaque();
     const cases: {
       events: Event[];
       url: string;
       status?: number;
       failure?: boolean;
       error?: boolean;
+      redirect?: boolean;
     }[] = [
       { events: [manifest], url: `${serverUrl}/status?status=200&case=${tag}`, status: 200 },
       { events: [layer1], url: `${serverUrl}/status?status=200&case=${tag}`, status: 200 },
       { events: [layer2], url: `${serverUrl}/status?status=200&case=${tag}`, status: 200 },
       { events: [manifest], url: `${serverUrl}/status?status=200&case=${tag}`, status: 200 },
-      // A 307 without Location is the final answer: success, as upstream.
-      { events: [layer1], url: `${serverUrl}/status?status=307&case=${tag}`, status: 307 },
+      // A 3xx is never success (upstream counted a 307 without Location as one): it fails the
+      // attempt. A browser hides the redirect, status included: no status to count there.
+      {
+        events: [layer1],
+        url: `${serverUrl}/status?status=307&case=${tag}`,
+        ...(opaqueRedirects ? { error: true } : { status: 307, failure: true }),
+        redirect: true,
+      },
       {
         events: [layer1],
         url: `${serverUrl}/status?status=400&case=${tag}`,
@@ -112,7 +149,12 @@ describe("HttpSink", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      if (test.failure) {
+      if (test.redirect) {
+        assert.ok(result instanceof HttpRedirectError, `${test.url}: ${result}`);
+        assert.equal(result.status, opaqueRedirects ? 0 : 307);
+        assert.equal(result.location, undefined, "no Location");
+        assert.equal(result.permanent, false);
+      } else if (test.failure) {
         assert.ok(result instanceof HttpStatusError, `${test.url}: ${result}`);
         assert.equal(result.status, 400);
         assert.equal(result.statusText, "Bad Request");
@@ -135,7 +177,7 @@ describe("HttpSink", () => {
     }
     assert.deepEqual(expected.statuses, {
       "200 OK": 4,
-      "307 Temporary Redirect": 1,
+      ...(!opaqueRedirects && { "307 Temporary Redirect": 1 }),
       "400 Bad Request": 1,
     });
     // What the receiver saw: POST, the media type, and a body that decodes as an envelope.
@@ -515,5 +557,283 @@ describe("HttpSink", () => {
     });
     await sink.write();
     assert.equal(calls, 0);
+  });
+});
+
+describe("HttpSink: redirects are never success", () => {
+  it("fails a 301, 302, 303, 307 or 308 with the status and the redacted Location; the body never reaches it", async () => {
+    const opaqueRedirects = await redirectsAreOpaque();
+    for (const status of [301, 302, 303, 307, 308]) {
+      const bucket = unique();
+      const to = `/inbox/${bucket}?token=qu3rys3cret`;
+      const metrics = new EndpointMetrics();
+      const sink = new HttpSink(
+        `${serverUrl}/redirect/${status}?to=${encodeURIComponent(to)}&case=${bucket}`,
+        { metrics, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+      );
+      const error = await rejectionOf(sink.write(manifest));
+      assert.ok(error instanceof HttpRedirectError, `${status}: ${error}`);
+      assert.ok(error instanceof HttpStatusError, "a redirect is a status error");
+      assertClean(error.message, `${status} message`);
+      if (opaqueRedirects) {
+        // A browser: the redirect is opaque, so neither status nor Location is known.
+        assert.equal(error.status, 0);
+        assert.equal(error.location, undefined);
+        assert.match(error.message, /redirect not followed/);
+        assert.equal(classifyDeliveryError(error), "retry");
+        assert.equal(metrics.errors, 1);
+      } else {
+        const permanent = status === 301 || status === 308;
+        assert.equal(error.status, status);
+        assert.equal(error.permanent, permanent);
+        assert.equal(error.location, `${serverUrl}/inbox/${bucket}?token=***`);
+        assert.ok(
+          error.message.startsWith(
+            `httpSink{${serverUrl}/redirect/${status}?to=***&case=***}: response status ${status} ${statusText(status)} unaccepted: redirect to ${serverUrl}/inbox/${bucket}?token=*** not followed`,
+          ),
+          error.message,
+        );
+        assert.equal(/update its URL/.test(error.message), permanent, error.message);
+        assert.equal(classifyDeliveryError(error), permanent ? "final" : "retry");
+        assert.deepEqual(metrics.snapshot().statuses, { [`${status} ${statusText(status)}`]: 1 });
+        assert.equal(metrics.failures, 1);
+      }
+      assert.equal(metrics.successes, 0, `${status} is not a success`);
+      assert.deepEqual(await inbox(bucket), [], `${status}: nothing reached Location`);
+    }
+  });
+
+  it("asks fetch not to follow, resolves a relative Location, and keeps Retry-After", async () => {
+    const seen: RequestInit[] = [];
+    const answers = [
+      new Response(null, { status: 302, headers: { location: "../moved?key=k3y-value" } }),
+      new Response(null, { status: 307, headers: { "retry-after": "7" } }),
+      new Response(null, { status: 308, headers: { location: "https://bot:pw@new.example/in" } }),
+    ];
+    const sink = new HttpSink("https://hooks.example/a/b?token=qu3rys3cret", {
+      fetch: async (_url, init) => {
+        seen.push(init);
+        return answers.shift() as Response;
+      },
+    });
+    const relative = await rejectionOf(sink.write(manifest));
+    assert.ok(relative instanceof HttpRedirectError);
+    assert.equal(relative.location, "https://hooks.example/moved?key=***");
+    const bare = await rejectionOf(sink.write(manifest));
+    assert.ok(bare instanceof HttpRedirectError);
+    assert.equal(bare.location, undefined);
+    assert.equal(bare.retryAfterMs, 7000);
+    assert.match(bare.message, /redirect without Location not followed$/);
+    const moved = await rejectionOf(sink.write(manifest));
+    assert.ok(moved instanceof HttpRedirectError);
+    assert.equal(moved.location, "https://***@new.example/in");
+    assert.match(moved.message, /the endpoint moved for good, update its URL$/);
+    assert.deepEqual(
+      seen.map((init) => init.redirect),
+      ["manual", "manual", "manual"],
+    );
+  });
+
+  it("a browser's opaque redirect fails the attempt without status or Location", async () => {
+    const metrics = new EndpointMetrics();
+    const opaqueResponse = {
+      type: "opaqueredirect",
+      status: 0,
+      statusText: "",
+      ok: false,
+      headers: new Headers(),
+      body: null,
+    } as unknown as Response;
+    const sink = new HttpSink("https://hooks.example/in", {
+      metrics,
+      fetch: async () => opaqueResponse,
+    });
+    const error = await rejectionOf(sink.write(manifest));
+    assert.ok(error instanceof HttpRedirectError);
+    assert.equal(error.status, 0);
+    assert.equal(error.location, undefined);
+    assert.equal(error.permanent, false);
+    assert.equal(
+      error.message,
+      "httpSink{https://hooks.example/in}: redirect not followed (the runtime hides its status and Location)",
+    );
+    assert.equal(classifyDeliveryError(error), "retry");
+    assert.deepEqual(metrics.snapshot(), {
+      pending: 0,
+      events: 0,
+      successes: 0,
+      failures: 0,
+      errors: 1,
+      statuses: {},
+    });
+  });
+
+  it('followRedirects: "same-origin" follows only 307/308 to the same origin, 3 hops at most', async () => {
+    const calls: { url: string; method?: string; body?: unknown; headers: unknown }[] = [];
+    const route =
+      (table: Record<string, () => Response>) => async (url: string, init: RequestInit) => {
+        calls.push({ url, method: init.method, body: init.body, headers: init.headers });
+        return (table[url] ?? (() => new Response(null, { status: 404 })))();
+      };
+    const redirect = (status: number, location: string) => () =>
+      new Response(null, { status, headers: { location } });
+    const ok = () => new Response(null, { status: 200 });
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    const follows = new HttpSink("https://hooks.example/in", {
+      followRedirects: "same-origin",
+      secret,
+      fetch: route({
+        "https://hooks.example/in": redirect(307, "/v2/in"),
+        "https://hooks.example/v2/in": redirect(308, "https://hooks.example/v3/in"),
+        "https://hooks.example/v3/in": ok,
+      }),
+    });
+    await follows.write(manifest);
+    assert.deepEqual(
+      calls.map((c) => c.url),
+      ["https://hooks.example/in", "https://hooks.example/v2/in", "https://hooks.example/v3/in"],
+    );
+    for (const call of calls) {
+      assert.equal(call.method, "POST");
+      assert.equal(call.body, calls[0]?.body, "same body");
+      assert.deepEqual(call.headers, calls[0]?.headers, "same headers, signature included");
+    }
+    assert.equal(follows.metrics.successes, 1);
+
+    const refused: [string, Record<string, () => Response>, number][] = [
+      [
+        "another origin",
+        { "https://hooks.example/in": redirect(308, "https://evil.example/in") },
+        308,
+      ],
+      [
+        "another port",
+        { "https://hooks.example/in": redirect(307, "https://hooks.example:8443/in") },
+        307,
+      ],
+      ["a 302", { "https://hooks.example/in": redirect(302, "/v2/in") }, 302],
+      ["a 301", { "https://hooks.example/in": redirect(301, "/v2/in") }, 301],
+      ["a loop", { "https://hooks.example/in": redirect(307, "/in") }, 307],
+    ];
+    for (const [what, table, status] of refused) {
+      calls.length = 0;
+      const sink = new HttpSink("https://hooks.example/in", {
+        followRedirects: "same-origin",
+        fetch: route(table),
+      });
+      const error = await rejectionOf(sink.write(manifest));
+      assert.ok(error instanceof HttpRedirectError, `${what}: ${error}`);
+      assert.equal(error.status, status, what);
+      assert.equal(calls.length, what === "a loop" ? 4 : 1, `${what}: requests made`);
+    }
+
+    calls.length = 0;
+    const never = new HttpSink("https://hooks.example/in", {
+      fetch: route({
+        "https://hooks.example/in": redirect(307, "/v2/in"),
+        "https://hooks.example/v2/in": ok,
+      }),
+    });
+    await assert.rejects(never.write(manifest), HttpRedirectError);
+    assert.equal(calls.length, 1, "not followed by default");
+    assert.throws(
+      () => new HttpSink("https://hooks.example/in", { followRedirects: "always" as "never" }),
+      /followRedirects/,
+    );
+  });
+});
+
+describe("HttpSink: nothing in an event makes a request unsendable", () => {
+  it("an event id that is no safe token becomes webhook-id evt_<sha256 prefix>; the POST goes out signed", async () => {
+    const bucket = unique();
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const ids = [
+      "with\0nul",
+      "with\rcr",
+      "with\nlf",
+      "crlf\r\nInjected: 1",
+      "non-ascii-é",
+      "emoji-😀",
+      "with space",
+      "with.dot",
+      "x".repeat(257),
+    ];
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { secret });
+    for (const id of ids) await sink.write({ ...manifest, id });
+    const safe = ["3f2c-uuid-like_ID:1+/=@~", "x".repeat(256)];
+    for (const id of safe) await sink.write({ ...manifest, id });
+    const posts = await inbox(bucket);
+    assert.equal(posts.length, ids.length + safe.length);
+    for (const [index, id] of ids.entries()) {
+      const post = posts[index];
+      assert.equal(
+        post?.headers["webhook-id"],
+        `evt_${(await sha256Hex(id)).slice(0, 32)}`,
+        JSON.stringify(id),
+      );
+      assert.equal(post?.headers.injected, undefined);
+      assert.deepEqual(
+        parseEnvelope(post?.body ?? "").events.map((e) => e.id),
+        [id],
+      );
+      const verified = await verifyWebhook({ secret, headers: post!.headers, body: post!.body });
+      assert.equal(verified.id, post?.headers["webhook-id"]);
+    }
+    assert.deepEqual(
+      posts.slice(ids.length).map((p) => p.headers["webhook-id"]),
+      safe,
+      "a safe id is sent as it is",
+    );
+    // Stable across retries: the same id gives the same webhook-id.
+    await sink.write({ ...manifest, id: ids[0] as string });
+    const again = await inbox(bucket);
+    assert.equal(again.at(-1)?.headers["webhook-id"], posts[0]?.headers["webhook-id"]);
+  });
+
+  it("a header value that is not printable ASCII is refused at construction, without echoing it", () => {
+    // Runtimes disagree on anything but ASCII (Node and browsers refuse it at every POST, workerd
+    // sends it as UTF-8 and logs it): refused everywhere, once.
+    for (const value of [
+      "tok€n-h3ad3rs3cret",
+      "h3ad3rs3cret-😀",
+      "café-h3ad3rs3cret",
+      "h3ad3rs3cret\u0001",
+    ]) {
+      assert.throws(
+        () => new HttpSink("https://h.example/", { headers: { "X-Key": value } }),
+        (e: unknown) =>
+          e instanceof TypeError && /X-Key/.test(e.message) && !e.message.includes("h3ad3rs3cret"),
+      );
+    }
+    new HttpSink("https://h.example/", { headers: { "X-Key": "printable ASCII\twith tab ~!" } });
+  });
+
+  it("a request that cannot be built is an HttpRequestError (final); a network TypeError stays a transport error (retried)", async () => {
+    assert.ok(new HttpEncodeError("x") instanceof HttpRequestError, "encoding is request building");
+    assert.equal(classifyDeliveryError(new HttpRequestError("bad header")), "final");
+    const failing = new HttpSink("http://receiver.test/in", {
+      fetch: async () => {
+        throw new TypeError("fetch failed", { cause: new Error("ECONNRESET") });
+      },
+    });
+    const network = await rejectionOf(failing.write(manifest));
+    assert.ok(network instanceof HttpTransportError, String(network));
+    assert.ok(!(network instanceof HttpRequestError));
+    assert.equal(classifyDeliveryError(network), "retry");
+    // A batch whose second envelope cannot be encoded: the first was delivered, and says so.
+    let calls = 0;
+    const batched = new HttpSink("http://receiver.test/in", {
+      maxBatch: 1,
+      fetch: async () => {
+        calls++;
+        return new Response(null, { status: 200 });
+      },
+    });
+    const broken = event("nan", "application/octet-stream", Number.NaN);
+    const partial = await rejectionOf(batched.write(manifest, broken, layer1));
+    assert.ok(partial instanceof HttpEncodeError);
+    assert.equal(partial.delivered, 1);
+    assert.equal(calls, 1);
   });
 });

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { HttpStatusError, HttpTransportError } from "../../src/http.ts";
+import {
+  HttpEncodeError,
+  HttpRedirectError,
+  HttpRequestError,
+  HttpStatusError,
+  HttpTransportError,
+} from "../../src/http.ts";
+import { defaultMaxAgeMs } from "../../src/retry-policy.ts";
 import {
   classifyDeliveryError,
   type DeadLetter,
@@ -10,18 +17,7 @@ import {
 } from "../../src/retrying.ts";
 import { type Sink, SinkClosedError } from "../../src/sink.ts";
 import { Breaker, ExponentialBackoff, type RetryStrategy } from "../../src/strategies.ts";
-
-/** Deterministic PRNG (mulberry32) so flaky runs are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../support/prng.mjs";
 
 /** go-events' flakySink: fails with probability `rate`, else records the events. */
 class FlakySink implements Sink<string> {
@@ -29,7 +25,7 @@ class FlakySink implements Sink<string> {
   events: string[] = [];
   attempts = 0;
   closed = 0;
-  private readonly random = seeded(42);
+  private readonly random = prng(42);
   async write(...events: string[]) {
     this.attempts++;
     if (this.random() < this.rate) throw new Error("flaky: failed");
@@ -342,11 +338,101 @@ describe("RetryingSink", () => {
     await assert.rejects(retrying.write("a"), (e: unknown) => e === parked);
   });
 
-  it("validates its limits", () => {
+  it("validates its limits (0 is unlimited, not an error)", () => {
     const inner = new ScriptedSink([]);
-    assert.throws(() => new RetryingSink(inner, fixed(0), { maxAttempts: 0 }), /maxAttempts/);
+    assert.throws(() => new RetryingSink(inner, fixed(0), { maxAttempts: -1 }), /maxAttempts/);
     assert.throws(() => new RetryingSink(inner, fixed(0), { maxAttempts: 1.5 }), /maxAttempts/);
+    assert.throws(
+      () => new RetryingSink(inner, fixed(0), { maxAttempts: Number.NaN }),
+      /maxAttempts/,
+    );
     assert.throws(() => new RetryingSink(inner, fixed(0), { maxAge: -5 }), /maxAge/);
+    assert.throws(() => new RetryingSink(inner, fixed(0), { maxAge: Number.NaN }), /maxAge/);
+    new RetryingSink(inner, fixed(0), { maxAttempts: 0, maxAge: 0 });
     void noWait;
+  });
+
+  it("gives up after 3 days when maxAge is not set (no event is retried forever by default)", async () => {
+    let now = 1_000_000;
+    let attempts = 0;
+    // Fails for 100 days, then recovers (so that code retrying forever ends too).
+    const inner: Sink<string> = {
+      async write() {
+        attempts++;
+        if (now < 1_000_000 + 100 * 86_400_000) throw new HttpStatusError(503);
+      },
+      async close() {},
+    };
+    const letters: DeadLetter<string>[] = [];
+    let failures = 0;
+    const hourly: RetryStrategy<string> = {
+      proceed: () => (failures > 0 ? 3_600_000 : 0),
+      failure: () => {
+        failures++;
+        return false;
+      },
+      success: () => {},
+    };
+    const retrying = new RetryingSink(inner, hourly, {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      onDeadLetter: (letter) => {
+        letters.push(letter);
+      },
+    });
+    await retrying.write("a");
+    assert.equal(defaultMaxAgeMs, 3 * 24 * 3_600_000);
+    // Attempts at 0 h, 1 h, ..., 72 h: the one after would start past 3 days.
+    assert.equal(attempts, 73);
+    assert.equal(letters[0]?.reason, "max-age");
+    assert.equal(letters[0]?.attempts, 73);
+    assert.equal(now - 1_000_000, 72 * 3_600_000);
+  });
+
+  it("maxAttempts: 0 and maxAge: 0 retry without limit", async () => {
+    let now = 0;
+    const inner = new ScriptedSink(Array(200).fill(new HttpStatusError(503)));
+    const retrying = new RetryingSink(inner, fixed(86_400_000), {
+      maxAttempts: 0,
+      maxAge: 0,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      onDeadLetter: () => assert.fail("nothing may be given up on"),
+    });
+    await retrying.write("a");
+    assert.equal(inner.writes.length, 201, "200 days of failures, then delivered");
+  });
+
+  it("a request that cannot be built and a permanent redirect are final at once; other redirects are retried", async () => {
+    const final = [
+      new HttpRequestError("bad header"),
+      new HttpEncodeError("NaN"),
+      new HttpRedirectError(301, { location: "https://new.example/in" }),
+      new HttpRedirectError(308, { location: "https://new.example/in" }),
+    ];
+    for (const error of final) {
+      const inner = new ScriptedSink([error]);
+      const letters: DeadLetter<string>[] = [];
+      const retrying = new RetryingSink(inner, fixed(0), {
+        onDeadLetter: (letter) => {
+          letters.push(letter);
+        },
+      });
+      await retrying.write("a");
+      assert.equal(inner.writes.length, 1, `${error.name} is not retried`);
+      assert.equal(letters[0]?.reason, "final", error.message);
+    }
+    for (const status of [0, 302, 303, 307]) {
+      const inner = new ScriptedSink([new HttpRedirectError(status)]);
+      const retrying = new RetryingSink(inner, fixed(0), {
+        onDeadLetter: () => assert.fail(`${status} must be retried`),
+      });
+      await retrying.write("a");
+      assert.equal(inner.writes.length, 2, `${status} is retried`);
+    }
   });
 });

@@ -1,12 +1,15 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { MAX_EVENT_ID_LENGTH } from "../../src/envelope.ts";
 import {
+  BodyTooLargeError,
   bearerToken,
   defaultMaxBodyBytes,
   errorBody,
   errorResponse,
   mediaTypeOf,
   type ReceiveEnvelopesOptions,
+  readBodyLimited,
   receiveEnvelopes,
   tokenMatcher,
 } from "../../src/hono/index.ts";
@@ -189,13 +192,74 @@ describe("receiveEnvelopes: authentication", () => {
     ).toBe(202);
   });
 
-  it("with tokens and allowAnonymous: no header passes, a wrong token still fails", async () => {
-    const { app } = appWith({ allowAnonymous: true });
-    expect((await post(app, (await firstFixture()).bytes, { authorization: "" })).status).toBe(202);
-    expect(
-      (await post(app, (await firstFixture()).bytes, { authorization: "Bearer nope" })).status,
-    ).toBe(401);
+  it("refuses allowAnonymous next to tokens or verifyToken at construction (no bypass)", () => {
+    const onEnvelope = () => {};
+    for (const options of [
+      { tokens: ["token-one"], allowAnonymous: true, onEnvelope },
+      { verifyToken: () => true, allowAnonymous: true, onEnvelope },
+      { tokens: [], verifyToken: () => false, allowAnonymous: true, onEnvelope },
+      { tokens: ["a"], verifyToken: () => false, allowAnonymous: true, onEnvelope },
+    ]) {
+      expect(() => receiveEnvelopes(options)).toThrow(TypeError);
+      expect(() => receiveEnvelopes(options)).toThrow(/allowAnonymous/);
+    }
+    // Anonymous alone, or tokens alone, are fine.
+    expect(() => receiveEnvelopes({ tokens: [], allowAnonymous: true, onEnvelope })).not.toThrow();
+    expect(() => receiveEnvelopes({ allowAnonymous: true, onEnvelope })).not.toThrow();
+    expect(() =>
+      receiveEnvelopes({ tokens: ["a"], allowAnonymous: false, onEnvelope }),
+    ).not.toThrow();
   });
+
+  // Every combination: how the receiver checks tokens × allowAnonymous × what the request carries.
+  const checks = {
+    tokens: { tokens: ["token-one"] },
+    verifyToken: { tokens: [], verifyToken: (token: string) => token === "token-one" },
+    none: { tokens: [] },
+  } as const;
+  const anonymous = { true: { allowAnonymous: true }, false: { allowAnonymous: false }, unset: {} };
+  const headers = { missing: "", wrong: "Bearer token-two", right: "Bearer token-one" };
+  const expected = (
+    check: keyof typeof checks,
+    anon: keyof typeof anonymous,
+    header: keyof typeof headers,
+  ): number | "TypeError" => {
+    if (check !== "none") return anon === "true" ? "TypeError" : header === "right" ? 202 : 401;
+    return anon === "true" ? 202 : 401;
+  };
+  const table = Object.keys(checks).flatMap((check) =>
+    Object.keys(anonymous).flatMap((anon) =>
+      Object.keys(headers).map((header) => {
+        const row = [check, anon, header] as [
+          keyof typeof checks,
+          keyof typeof anonymous,
+          keyof typeof headers,
+        ];
+        return [...row, expected(...row)] as const;
+      }),
+    ),
+  );
+
+  it.each(table)(
+    "check %s, allowAnonymous %s, header %s → %s",
+    async (check, anon, header, outcome) => {
+      const options = { ...checks[check], ...anonymous[anon] };
+      if (outcome === "TypeError") {
+        expect(() => appWith(options)).toThrow(/allowAnonymous/);
+        return;
+      }
+      const { app, received } = appWith(options);
+      const response = await post(app, (await firstFixture()).bytes, {
+        authorization: headers[header],
+      });
+      expect(response.status).toBe(outcome);
+      if (outcome === 401) {
+        expect(response.headers.get("www-authenticate")).toMatch(/^Bearer realm="registry-relay"/);
+        expect((await errorOf(response)).code).toBe("unauthorized");
+      }
+      expect(received).toHaveLength(outcome === 202 ? 1 : 0);
+    },
+  );
 
   it("checks the token before the content type and the body", async () => {
     const { app } = appWith();
@@ -232,6 +296,65 @@ describe("receiveEnvelopes: content type", () => {
       headers: { authorization: "Bearer token-one" },
     });
     expect(response.status).toBe(415);
+  });
+});
+
+describe("receiveEnvelopes: content encoding", () => {
+  it("415 naming the coding for a gzip body, with Accept-Encoding: identity", async () => {
+    const { app, received } = appWith();
+    const fixture = await firstFixture();
+    const gzipped = new Uint8Array(
+      await new Response(
+        new Blob([fixture.bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    const response = await post(app, gzipped, { "content-encoding": "gzip" });
+    expect(response.status).toBe(415);
+    expect(response.headers.get("accept-encoding")).toBe("identity");
+    const error = await errorOf(response);
+    expect(error.code).toBe("unsupported_content_encoding");
+    expect(error.message).toContain("gzip");
+    expect(error.message).not.toMatch(/UTF-8/i);
+    expect(received).toHaveLength(0);
+  });
+
+  it.each(["br", "deflate", "zstd", "x-gzip", "GZIP", "identity, gzip", "gzip, identity"])(
+    "415 for Content-Encoding %s",
+    async (coding) => {
+      const { app, received } = appWith();
+      const response = await post(app, (await firstFixture()).bytes, {
+        "content-encoding": coding,
+      });
+      expect(response.status).toBe(415);
+      expect((await errorOf(response)).code).toBe("unsupported_content_encoding");
+      expect(received).toHaveLength(0);
+    },
+  );
+
+  it.each(["identity", "Identity", " identity ", "identity, identity", ""])(
+    "accepts Content-Encoding %j",
+    async (coding) => {
+      const { app } = appWith();
+      const response = await post(app, (await firstFixture()).bytes, {
+        "content-encoding": coding,
+      });
+      expect(response.status).toBe(202);
+    },
+  );
+
+  it("checks the token and the content type first", async () => {
+    const { app } = appWith();
+    const fixture = await firstFixture();
+    const anonymous = await post(app, fixture.bytes, {
+      authorization: "",
+      "content-encoding": "gzip",
+    });
+    expect(anonymous.status).toBe(401);
+    const text = await post(app, fixture.bytes, {
+      "content-type": "text/plain",
+      "content-encoding": "gzip",
+    });
+    expect((await errorOf(text)).code).toBe("unsupported_media_type");
   });
 });
 
@@ -283,6 +406,108 @@ describe("receiveEnvelopes: size limit", () => {
     expect(received).toHaveLength(0);
   });
 
+  it("never cancels a refused body (a cancel breaks the connection's next request in workerd)", async () => {
+    for (const [declared, maxBodyBytes] of [
+      ["101", 100],
+      [undefined, 1000],
+    ] as const) {
+      const { app } = appWith({ maxBodyBytes });
+      let cancelled = false;
+      let pulled = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(new Uint8Array(100));
+          if (pulled > 50) controller.close();
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const response = await app.fetch(
+        new Request("http://relay/events", {
+          method: "POST",
+          body,
+          headers: {
+            authorization: "Bearer token-one",
+            "content-type": v1,
+            ...(declared ? { "content-length": declared } : {}),
+          },
+          duplex: "half",
+        } as RequestInit),
+      );
+      expect(response.status, `content-length ${declared}`).toBe(413);
+      expect(cancelled, `content-length ${declared}`).toBe(false);
+    }
+  });
+
+  it("drainBytes: a refused streamed body is read to its end within the bound, not past it", async () => {
+    const run = async (total: number, drainBytes: number) => {
+      const { app } = appWith({ maxBodyBytes: 1000, drainBytes });
+      let pulled = 0;
+      let cancelled = false;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(new Uint8Array(100));
+          if (pulled * 100 >= total) controller.close();
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const response = await app.fetch(
+        new Request("http://relay/events", {
+          method: "POST",
+          body,
+          headers: { authorization: "Bearer token-one", "content-type": v1 },
+          duplex: "half",
+        } as RequestInit),
+      );
+      expect(response.status).toBe(413);
+      expect((await errorOf(response)).code).toBe("payload_too_large");
+      expect(cancelled).toBe(false);
+      return pulled;
+    };
+    // 5000 bytes with room to drain 8000: every chunk is read.
+    expect(await run(5000, 8000)).toBe(50);
+    // An endless body: reading stops after about limit + drainBytes.
+    const pulled = await run(10_000_000, 4000);
+    expect(pulled).toBeGreaterThanOrEqual(50);
+    expect(pulled).toBeLessThan(60);
+  });
+
+  it("readBodyLimited: refuses by Content-Length without reading, drains up to drainBytes", async () => {
+    let pulled = 0;
+    const declared = new Request("http://relay/", {
+      method: "POST",
+      body: new ReadableStream({
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(new Uint8Array(10));
+        },
+      }),
+      headers: { "content-length": "11" },
+      duplex: "half",
+    } as RequestInit);
+    await expect(readBodyLimited(declared, 10)).rejects.toBeInstanceOf(BodyTooLargeError);
+    expect(pulled).toBeLessThanOrEqual(1); // at most what the stream buffers ahead
+    expect(declared.bodyUsed).toBe(false);
+
+    const bytes = new TextEncoder().encode("x".repeat(64));
+    expect(
+      await readBodyLimited(new Request("http://relay/", { method: "POST", body: bytes }), 64),
+    ).toEqual(bytes);
+    await expect(
+      readBodyLimited(new Request("http://relay/", { method: "POST", body: bytes }), 63, {
+        drainBytes: 1,
+      }),
+    ).rejects.toThrow(/limit of 63 bytes/);
+    expect(await readBodyLimited(new Request("http://relay/", { method: "GET" }), 1)).toEqual(
+      new Uint8Array(0),
+    );
+  });
+
   it("accepts a body of exactly the limit", async () => {
     const fixture = await firstFixture();
     const { app } = appWith({ maxBodyBytes: fixture.bytes.byteLength });
@@ -295,6 +520,8 @@ describe("receiveEnvelopes: size limit", () => {
     expect(defaultMaxBodyBytes).toBe(1048576);
     expect(() => receiveEnvelopes({ maxBodyBytes: 0, onEnvelope: () => {} })).toThrow(RangeError);
     expect(() => receiveEnvelopes({ tokens: [""], onEnvelope: () => {} })).toThrow(/tokens\[0\]/);
+    expect(() => receiveEnvelopes({ drainBytes: -1, onEnvelope: () => {} })).toThrow(RangeError);
+    expect(() => receiveEnvelopes({ drainBytes: 0.5, onEnvelope: () => {} })).toThrow(/drainBytes/);
   });
 });
 
@@ -323,6 +550,25 @@ describe("receiveEnvelopes: invalid envelopes", () => {
     const binary = await post(app, notUtf8);
     expect(binary.status).toBe(400);
     expect((await errorOf(binary)).issues?.[0]?.message).toMatch(/UTF-8/i);
+  });
+
+  it("413 naming the path when an issue is a size limit (EnvelopeError.tooLarge)", async () => {
+    const { app, received } = appWith();
+    const envelope = JSON.parse((await firstFixture()).text);
+    envelope.events[0].id = "i".repeat(MAX_EVENT_ID_LENGTH + 1);
+    const response = await post(app, JSON.stringify(envelope));
+    expect(response.status).toBe(413);
+    const error = await errorOf(response);
+    expect(error.code).toBe("payload_too_large");
+    expect(error.message).toContain("events[0].id");
+    expect(error.issues?.map((issue) => issue.path)).toEqual(["events[0].id"]);
+    expect(received).toHaveLength(0);
+
+    // A size issue next to an ordinary mistake is a 400 (the body must be fixed anyway).
+    delete envelope.events[0].target.repository;
+    const mixed = await post(app, JSON.stringify(envelope));
+    expect(mixed.status).toBe(400);
+    expect((await errorOf(mixed)).code).toBe("invalid_envelope");
   });
 
   it("400 for an envelope whose events are not a list", async () => {

@@ -38,6 +38,8 @@ function readBody(req) {
  * - `ANY /status?status=N[&delay=ms][&retryAfter=s]`: records the request into inbox "status",
  *   then answers N (default 200).
  * - `ANY /close`: destroys the socket without answering.
+ * - `ANY /redirect/<status>[?to=<url or path>]`: answers `status` with `Location: <to>` (none
+ *   without `to`).
  * - `POST /flaky/<bucket>?fail=N[&status=S]`: the first N requests of a bucket get S (500), later 200.
  * - `POST /inbox/<bucket>`: records {method, headers, body (utf-8)}; answers 200.
  * - `GET /inbox/<bucket>`: what was recorded; `DELETE /inbox/<bucket>` clears it.
@@ -82,6 +84,11 @@ export async function startTestServer({ port = 0 } = {}) {
           headers["retry-after"] = url.searchParams.get("retryAfter");
         if (res.destroyed) return;
         return send(res, status, "", headers);
+      }
+      if (parts[0] === "redirect") {
+        await readBody(req);
+        const to = url.searchParams.get("to");
+        return send(res, Number(parts[1] ?? 302), "", to === null ? {} : { location: to });
       }
       if (parts[0] === "close") {
         req.socket.destroy();

@@ -1,5 +1,5 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { partitionOf } from "../../worker/partition.ts";
 import {
   admin,
@@ -196,6 +196,176 @@ describe("pause, queue listing across partitions, resume", () => {
     expect((await errorOf(reason)).issues?.[0]?.path).toBe("reason");
     const notJson = await admin("/v1/endpoints/inbox/pause", { method: "POST", body: "{" });
     expect((await errorOf(notJson)).code).toBe("invalid_json");
+  });
+});
+
+/** base64url of a JSON value, as the admin API encodes its cursors. */
+const cursorOf = (value: unknown) =>
+  btoa(typeof value === "string" ? value : JSON.stringify(value))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
+describe("bad admin input is a 400 naming the parameter, never a 503", () => {
+  it.each([
+    ["a partition cursor that is SQL", cursorOf([0, "1 OR 1=1"])],
+    ["a negative partition cursor", cursorOf([0, "-5"])],
+    ["a 20-digit partition cursor", cursorOf([0, "12345678901234567890"])],
+    ["a 16-digit partition cursor", cursorOf([0, "1234567890123456"])],
+    ["an empty partition cursor", cursorOf([0, ""])],
+    ["a numeric partition cursor", cursorOf([0, 5])],
+    ["a 20-digit partition", cursorOf("[12345678901234567890,null]")],
+    ["a negative partition", cursorOf([-1, null])],
+    ["a fractional partition", cursorOf([0.5, null])],
+    ["a partition past the last", cursorOf([4, null])],
+    ["one element", cursorOf([0])],
+    ["an object", cursorOf({ partition: 0, cursor: null })],
+    ["not JSON", cursorOf("[0,")],
+    ["-5 as the cursor itself", "-5"],
+    ["a 20-digit number as the cursor itself", "12345678901234567890"],
+    ["not base64", "!!!"],
+    ["non-ASCII", encodeURIComponent("é")],
+  ])("cursor: %s", async (_, cursor) => {
+    for (const name of ["inbox", "sharded"]) {
+      const response = await admin(`/v1/endpoints/${name}/events?state=pending&cursor=${cursor}`);
+      expect(response.status, `${name} ${cursor}`).toBe(400);
+      expect(response.headers.get("retry-after")).toBeNull();
+      const error = await errorOf(response);
+      expect(error.issues?.[0]?.path).toBe("cursor");
+    }
+  });
+
+  it("a cursor the API returned is still accepted, and one at the last seq answers an empty page", async () => {
+    const ok = await admin(`/v1/endpoints/sharded/events?cursor=${cursorOf([3, null])}`);
+    expect(ok.status).toBe(200);
+    const last = await admin(
+      `/v1/endpoints/inbox/events?cursor=${cursorOf([0, "999999999999999"])}`,
+    );
+    expect(last.status).toBe(200);
+    expect(((await last.json()) as Page).items).toEqual([]);
+  });
+
+  it.each([
+    ["limit", "limit="],
+    ["limit", "limit=-1"],
+    ["limit", "limit=1.5"],
+    ["limit", "limit=1e2"],
+    ["limit", "limit=501"],
+    ["limit", "limit=12345678901234567890"],
+    ["limit", "limit=abc"],
+    ["state", "state="],
+    ["state", "state=DEAD"],
+    ["state", "state=pending%20OR%201%3D1"],
+  ])("%s: %s", async (param, query) => {
+    const response = await admin(`/v1/endpoints/inbox/events?${query}`);
+    expect(response.status, query).toBe(400);
+    expect(response.headers.get("retry-after")).toBeNull();
+    expect((await errorOf(response)).issues?.map((issue) => issue.path)).toContain(param);
+  });
+
+  it.each([
+    ["ids", { ids: "x" }],
+    ["ids", { ids: [""] }],
+    ["ids", { ids: [null] }],
+    ["ids", { ids: [{ id: "x" }] }],
+    ["ids", { ids: Array.from({ length: 1001 }, (_, i) => `id-${i}`) }],
+    ["", []],
+    ["", "replay"],
+    ["", 5],
+  ])("replay body: %s = %j", async (path, body) => {
+    const response = await admin("/v1/endpoints/sharded/dead-letters/replay", {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).issues?.[0]?.path).toBe(path);
+  });
+
+  it("pause reason: too long or not a string", async () => {
+    for (const reason of ["x".repeat(501), 5, ["a"], null]) {
+      const response = await admin("/v1/endpoints/inbox/pause", {
+        method: "POST",
+        body: JSON.stringify({ reason }),
+      });
+      expect(response.status, JSON.stringify(reason).slice(0, 20)).toBe(400);
+      expect((await errorOf(response)).issues?.[0]?.path).toBe("reason");
+    }
+    const snapshot = await json<Snapshot>(await admin("/v1/endpoints/inbox"));
+    expect(snapshot.state).not.toBe("paused");
+  });
+
+  it("413 for an admin body over 64 KiB, declared or streamed", async () => {
+    const big = JSON.stringify({ reason: "x".repeat(64 * 1024) });
+    const declared = await admin("/v1/endpoints/inbox/pause", { method: "POST", body: big });
+    expect(declared.status).toBe(413);
+    expect((await errorOf(declared)).code).toBe("payload_too_large");
+    const streamed = await admin("/v1/endpoints/inbox/pause", {
+      method: "POST",
+      body: new Blob([big]).stream(),
+    });
+    expect(streamed.status).toBe(413);
+    expect((await errorOf(streamed)).code).toBe("payload_too_large");
+  });
+
+  it("maps an input fault the queue itself reports (QueueInputError over RPC) to 400", async () => {
+    // What workerd delivers for a QueueInputError thrown inside the Durable Object: a plain
+    // Error, class lost, its name folded into the message.
+    const remote = (message: string) =>
+      Object.assign(new Error(message), { remote: true }) as Error;
+    const failing = (error: Error) =>
+      ({
+        idFromName: (name: string) => name,
+        get: () => ({
+          list: async () => {
+            throw error;
+          },
+          replay: async () => {
+            throw error;
+          },
+        }),
+      }) as unknown as Cloudflare.Env["ENDPOINT_QUEUE"];
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const listed = await withEnv(
+        {
+          ENDPOINT_QUEUE: failing(
+            remote("QueueInputError: cursor: must be the nextCursor of a previous page"),
+          ),
+        },
+        new Request(`${relay}/v1/endpoints/inbox/events`, {
+          headers: { authorization: `Bearer ${secrets.adminToken}` },
+        }),
+      );
+      expect(listed.status).toBe(400);
+      expect(listed.headers.get("retry-after")).toBeNull();
+      expect((await errorOf(listed)).issues).toEqual([
+        { path: "cursor", message: "must be the nextCursor of a previous page" },
+      ]);
+
+      const replayed = await withEnv(
+        { ENDPOINT_QUEUE: failing(remote("QueueInputError: ids[2]: must be a non-empty string")) },
+        new Request(`${relay}/v1/endpoints/inbox/dead-letters/replay`, {
+          method: "POST",
+          body: "{}",
+          headers: { authorization: `Bearer ${secrets.adminToken}` },
+        }),
+      );
+      expect(replayed.status).toBe(400);
+      expect((await errorOf(replayed)).issues?.[0]?.path).toBe("ids[2]");
+
+      // Anything else from the queue is still "try again".
+      const down = await withEnv(
+        { ENDPOINT_QUEUE: failing(remote("Error: storage unavailable")) },
+        new Request(`${relay}/v1/endpoints/inbox/events`, {
+          headers: { authorization: `Bearer ${secrets.adminToken}` },
+        }),
+      );
+      expect(down.status).toBe(503);
+      expect(down.headers.get("retry-after")).toBe("1");
+      expect((await errorOf(down)).code).toBe("queue_unavailable");
+    } finally {
+      errors.mockRestore();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import { MAX_EVENT_ID_LENGTH } from "../../src/envelope.ts";
 import {
   enabledEndpoints,
   envelopeOf,
@@ -179,6 +180,21 @@ describe("POST /v1/events: rejected requests store nothing", () => {
     expect((await errorOf(latin1)).issues?.[0]?.message).toMatch(/UTF-8/i);
   });
 
+  it("413 naming the path for an event id over MAX_EVENT_ID_LENGTH, and stores nothing", async () => {
+    const tooLong = event("push", "big/a", manifest, "i".repeat(MAX_EVENT_ID_LENGTH + 1));
+    const kept = event("push", "big/b", manifest);
+    const response = await ingest(envelopeOf(kept, tooLong));
+    expect(response.status).toBe(413);
+    const error = await errorOf(response);
+    expect(error.code).toBe("payload_too_large");
+    expect(error.issues?.map((issue) => issue.path)).toEqual(["events[1].id"]);
+    const accepted = (await (await ingest(envelopeOf(kept))).json()) as IngestResult;
+    expect(accepted.endpoints.find((e) => e.name === "inbox")).toMatchObject({
+      queued: 1,
+      duplicates: 0,
+    });
+  });
+
   it("after every kind of rejection the same events are still new (nothing was stored)", async () => {
     const fixture = (await fixtures())[2]!; // a manifest push
     const { text } = withFreshIds(fixture, "rejected");
@@ -203,6 +219,151 @@ describe("POST /v1/events: rejected requests store nothing", () => {
       const kept = outcome.name === "rejecting" ? 0 : 1; // rejecting only takes deletes
       expect(outcome, outcome.name).toMatchObject({ queued: kept, duplicates: 0 });
     }
+  });
+});
+
+describe("POST /v1/events: Content-Encoding", () => {
+  it("415 naming the coding for a gzip body (not a UTF-8 error), and stores nothing", async () => {
+    const fixture = (await fixtures())[2]!;
+    const { text } = withFreshIds(fixture, "gzip");
+    const gzipped = await new Response(
+      new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    const response = await ingest(gzipped, { "content-encoding": "gzip" });
+    expect(response.status).toBe(415);
+    expect(response.headers.get("accept-encoding")).toBe("identity");
+    const error = await errorOf(response);
+    expect(error.code).toBe("unsupported_content_encoding");
+    expect(error.message).toContain("gzip");
+    for (const coding of ["br", "deflate", "x-custom"]) {
+      const other = await ingest(text, { "content-encoding": coding });
+      expect(other.status, coding).toBe(415);
+    }
+    const identity = await ingest(text, { "content-encoding": "identity" });
+    expect(identity.status).toBe(202);
+    const body = (await identity.json()) as IngestResult;
+    expect(body.endpoints.find((e) => e.name === "inbox")).toMatchObject({
+      queued: 1,
+      duplicates: 0,
+    });
+  });
+});
+
+describe("POST /v1/events: an endpoint that targets this relay's own /v1/events", () => {
+  /** A queue namespace that records what would have been enqueued. */
+  function recordingQueues() {
+    const enqueued: string[] = [];
+    const namespace = {
+      idFromName: (name: string) => name,
+      get: (id: string) => ({
+        enqueue: async (input: { events: unknown[] }) => {
+          enqueued.push(id);
+          return { queued: input.events.length, duplicates: 0 };
+        },
+      }),
+    } as unknown as Cloudflare.Env["ENDPOINT_QUEUE"];
+    return { enqueued, namespace };
+  }
+
+  const post = (endpoints: object[], namespace?: Cloudflare.Env["ENDPOINT_QUEUE"]) =>
+    withEnv(
+      {
+        RELAY_ENDPOINTS: JSON.stringify(endpoints),
+        ...(namespace ? { ENDPOINT_QUEUE: namespace } : {}),
+      },
+      new Request(`${relay}/v1/events`, {
+        method: "POST",
+        body: envelopeOf(event("push", "loop/a", manifest)),
+        headers: { authorization: `Bearer ${secrets.ingestToken}`, "content-type": v1 },
+      }),
+    );
+
+  it.each([
+    `${relay}/v1/events`,
+    `${relay}/v1/events?via=relay`,
+    `${relay}/v1/events/`,
+    "http://RELAY.test:80/v1/events",
+    `http://user:pass@relay.test/v1/events`,
+  ])(
+    "is a loop: %s answers 500 naming RELAY_ENDPOINTS[i].url and enqueues nothing",
+    async (url) => {
+      const { enqueued, namespace } = recordingQueues();
+      const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+      try {
+        const response = await post(
+          [
+            { name: "elsewhere", url: "https://hooks.example.com/in" },
+            { name: "self", url },
+          ],
+          namespace,
+        );
+        expect(response.status).toBe(500);
+        const error = await errorOf(response);
+        expect(error.code).toBe("invalid_config");
+        expect(error.message).toContain("RELAY_ENDPOINTS[1].url");
+        expect(error.issues).toEqual([
+          {
+            path: "RELAY_ENDPOINTS[1].url",
+            message: "targets this relay's own /v1/events: a loop",
+          },
+        ]);
+        expect(JSON.stringify(error)).not.toContain("pass");
+        expect(enqueued).toEqual([]);
+        expect(errors.mock.calls.flat().join(" ")).toContain("RELAY_ENDPOINTS[1].url");
+      } finally {
+        errors.mockRestore();
+      }
+    },
+  );
+
+  it.each([
+    ["another scheme", "https://relay.test/v1/events"],
+    ["another port", "http://relay.test:8080/v1/events"],
+    ["another host", "http://relay.example/v1/events"],
+    ["another path", `${relay}/hooks/v1/events`],
+  ])("is not a loop: %s (%s)", async (_, url) => {
+    const { enqueued, namespace } = recordingQueues();
+    const response = await post([{ name: "near", url }], namespace);
+    expect(response.status).toBe(202);
+    expect(enqueued).toEqual(["near#0"]);
+  });
+
+  it("a disabled endpoint is not a loop", async () => {
+    const { enqueued, namespace } = recordingQueues();
+    const response = await post(
+      [
+        { name: "self", url: `${relay}/v1/events`, disabled: true },
+        { name: "real", url: "https://hooks.example.com/in" },
+      ],
+      namespace,
+    );
+    expect(response.status).toBe(202);
+    expect(enqueued).toEqual(["real#0"]);
+  });
+
+  it("stores nothing in the real queues", async () => {
+    const fixture = (await fixtures())[2]!;
+    const { text } = withFreshIds(fixture, "loop");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    let refused: Response;
+    try {
+      refused = await withEnv(
+        { RELAY_ENDPOINTS: JSON.stringify([{ name: "inbox", url: `${relay}/v1/events` }]) },
+        new Request(`${relay}/v1/events`, {
+          method: "POST",
+          body: text,
+          headers: { authorization: `Bearer ${secrets.ingestToken}`, "content-type": v1 },
+        }),
+      );
+    } finally {
+      errors.mockRestore();
+    }
+    expect(refused.status).toBe(500);
+    const accepted = (await (await ingest(text)).json()) as IngestResult;
+    expect(accepted.endpoints.find((e) => e.name === "inbox")).toMatchObject({
+      queued: 1,
+      duplicates: 0,
+    });
   });
 });
 

@@ -386,4 +386,34 @@ describe("EndpointQueue: batches and signing", () => {
     expect(bare.headers.has("webhook-signature")).toBe(false);
     await settle(stub, unsigned);
   });
+
+  it("signs events whose ids cannot be a header value (NUL, CR, LF, non-ASCII, spaces) with evt_<sha256> ids", async () => {
+    const name = uniqueName("unsafe-ids");
+    const stub = await openQueue([endpointConfig(name, { secret: signingSecret })]);
+    const ids = [
+      "nul\0id",
+      "cr\rid",
+      "lf\nid",
+      "crlf\r\nInjected: 1",
+      "non-ascii-é€",
+      "with space",
+    ];
+    const events = ids.map((id) => ({ ...makeEvent(), id }));
+    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(ids.length));
+    const posts = receiver.on(`/${name}`);
+    expect(idsOf(posts)).toEqual(ids);
+    for (const [index, post] of posts.entries()) {
+      const digest = await crypto.subtle.digest(
+        "SHA-256",
+        new TextEncoder().encode(ids[index] as string),
+      );
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      expect(post.headers.get("webhook-id")).toBe(`evt_${hex.slice(0, 32)}`);
+      expect(post.headers.has("injected")).toBe(false);
+      await verifyWebhook({ secret: signingSecret, headers: post.headers, body: post.body });
+    }
+    expect(await stub.status()).toMatchObject({ depth: 0, deadLetters: 0, lastError: null });
+    await settle(stub);
+  });
 });

@@ -1,11 +1,13 @@
 // The EndpointQueue's pure delivery decisions: strategies rebuilt from persisted state (as the
 // queue does it: the core's strategyFor, then restore) behave like the live core strategies, and
-// the retry plan applies limits in RetryingSink's order.
+// the core retry policy, applied per row as the queue does, applies limits in RetryingSink's order.
 import { describe, expect, it } from "vitest";
 import type { EndpointConfig } from "../../src/config.ts";
 import { strategyFor } from "../../src/endpoint.ts";
+import { HttpStatusError } from "../../src/http.ts";
+import { decideRetry, type RetryLimits } from "../../src/retry-policy.ts";
 import { Breaker, ExponentialBackoff, type StrategyState } from "../../src/strategies.ts";
-import { outgoingMediaType, planRetry } from "../../worker/queue-delivery.ts";
+import { outgoingMediaType } from "../../worker/queue-delivery.ts";
 import { v1, v2 } from "./queue-support.ts";
 
 /** What EndpointQueue does with its persisted streak before it records an attempt. */
@@ -61,7 +63,33 @@ describe("strategyFor + restore (persisted retry state)", () => {
   });
 });
 
-describe("planRetry", () => {
+/** The queue's use of the policy: one decision per row of a failed batch, one strategy answer. */
+function planRetry(
+  rows: { seq: number; attempts: number; firstAttemptAt: number }[],
+  limits: RetryLimits,
+  now: number,
+  nextAttemptAt: number,
+) {
+  const retry: number[] = [];
+  const dead: { seq: number; reason: string }[] = [];
+  for (const row of rows) {
+    const decision = decideRetry({
+      ...limits,
+      attempts: row.attempts,
+      firstAttemptAt: row.firstAttemptAt,
+      error: new HttpStatusError(503),
+      now,
+      backoff: () => nextAttemptAt - now,
+    });
+    if (decision.retry) {
+      expect(decision.at).toBe(nextAttemptAt);
+      retry.push(row.seq);
+    } else dead.push({ seq: row.seq, reason: decision.reason });
+  }
+  return { retry, dead };
+}
+
+describe("the retry policy per row (the former planRetry)", () => {
   const rows = [
     { seq: 1, attempts: 5, firstAttemptAt: 0 },
     { seq: 2, attempts: 2, firstAttemptAt: 0 },
@@ -88,6 +116,22 @@ describe("planRetry", () => {
 
   it("retries everything without limits", () => {
     expect(planRetry(rows, {}, 10_000_000, 20_000_000)).toEqual({ retry: [1, 2, 3], dead: [] });
+    expect(planRetry(rows, { maxAttempts: 0, maxAge: 0 }, 1e12, 2e12)).toEqual({
+      retry: [1, 2, 3],
+      dead: [],
+    });
+  });
+
+  it("gives up after 3 days by default", () => {
+    const day = 86_400_000;
+    expect(planRetry(rows, {}, 3 * day + 900, 3 * day + 901)).toEqual({
+      retry: [],
+      dead: [
+        { seq: 1, reason: "max-age" },
+        { seq: 2, reason: "max-age" },
+        { seq: 3, reason: "max-age" },
+      ],
+    });
   });
 });
 

@@ -23,6 +23,8 @@ export interface Received {
   body: string;
   at: number;
   ids: string[];
+  /** The POST's abort signal (an answer that never comes ends when the sender times out). */
+  signal?: AbortSignal;
 }
 
 /** Decides the answer to the `n`th (1-based) POST on a path. */
@@ -56,6 +58,9 @@ export class Receiver {
         body,
         at: Date.now(),
         ids,
+        ...((init as RequestInit | undefined)?.signal && {
+          signal: (init as RequestInit).signal as AbortSignal,
+        }),
       };
       const list = this.received.get(path) ?? [];
       list.push(record);

@@ -1,0 +1,148 @@
+// Fuzzing parseEnvelope with mutants of the captured distribution bodies (test/support/fuzz.ts):
+// whatever the bytes, only an EnvelopeError comes out, and every accepted body encodes on both
+// lines, within the limits, and re-encodes to the same bytes. Seeded: FUZZ_SEED=<n> reruns a run
+// (FUZZ_SEED=random picks one), FUZZ_CASES=<n> changes its length. Node only: it reads the
+// fixtures from disk and runs for about 10-30 s.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
+import {
+  EnvelopeError,
+  encodeEnvelope,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_ID_LENGTH,
+  MAX_JSON_DEPTH,
+  parseEnvelope,
+  safeParseEnvelope,
+} from "../../src/envelope.ts";
+import type { Envelope } from "../../src/schema.ts";
+import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { DEFAULT_FUZZ_SEED, fuzzCase, type MutationKind, mutationKinds } from "../support/fuzz.ts";
+
+const seed =
+  process.env.FUZZ_SEED === "random"
+    ? Math.floor(Math.random() * 2 ** 32)
+    : Number(process.env.FUZZ_SEED ?? DEFAULT_FUZZ_SEED) >>> 0;
+const cases = Number(process.env.FUZZ_CASES ?? 20_000);
+const lines = [EventsMediaType, EventsMediaTypeV2] as const;
+
+const bases = readdirSync(distributionFixturesDir)
+  .filter((name) => /^\d{3}-.*\.json$/.test(name))
+  .sort()
+  .map((name) => new Uint8Array(readFileSync(join(distributionFixturesDir, name))));
+
+const utf8 = new TextEncoder();
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+/** Levels of arrays and objects in `value` (the root counting 1), without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [item, level] = top;
+    if (typeof item !== "object" || item === null) continue;
+    deepest = Math.max(deepest, level);
+    for (const child of Object.values(item)) stack.push([child, level + 1]);
+  }
+  return deepest;
+}
+
+/** The wrapper encodeEnvelope puts around one event on v2, to size events the way limits do. */
+const wrapper = utf8.encode(
+  encodeEnvelope({ events: [{}] } as unknown as Envelope, { mediaType: EventsMediaTypeV2 }),
+).length;
+
+/** What one case must satisfy; returns "accepted" or the first issue's message. */
+function check(bytes: Uint8Array, label: string): string {
+  let envelope: Envelope;
+  try {
+    envelope = parseEnvelope(bytes);
+  } catch (error) {
+    if (!(error instanceof EnvelopeError)) throw new Error(`${label}: threw ${error}`);
+    expect(error.issues.length, label).toBeGreaterThan(0);
+    const verdict = safeParseEnvelope(bytes);
+    expect(verdict.success, label).toBe(false);
+    return (error.issues[0]?.message ?? "").replace(/\d+/g, "N").slice(0, 60);
+  }
+  expect(safeParseEnvelope(bytes).success, label).toBe(true);
+  // The same verdict for the body as a string, when it is UTF-8.
+  let text: string | undefined;
+  try {
+    text = strict.decode(bytes);
+  } catch {}
+  if (text !== undefined) expect(safeParseEnvelope(text).success, label).toBe(true);
+  expect(depthOf(envelope), label).toBeLessThanOrEqual(MAX_JSON_DEPTH);
+  for (const mediaType of lines) {
+    const once = encodeEnvelope(envelope, { mediaType });
+    const again = encodeEnvelope(parseEnvelope(once), { mediaType });
+    if (again !== once) {
+      expect.fail(`${label}: ${mediaType} re-encodes differently:\n${once}\n---\n${again}`);
+    }
+    if (mediaType !== EventsMediaTypeV2) continue;
+    // Each event within MAX_EVENT_BYTES as encoded (the whole body first: usually enough).
+    if (utf8.encode(once).length - wrapper + 2 > MAX_EVENT_BYTES) {
+      for (const event of envelope.events) {
+        const size =
+          utf8.encode(encodeEnvelope({ events: [event] }, { mediaType })).length - wrapper + 2;
+        expect(size, label).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+      }
+    }
+  }
+  for (const event of envelope.events) {
+    expect(utf8.encode(event.id).length, label).toBeLessThanOrEqual(MAX_EVENT_ID_LENGTH);
+  }
+  return "accepted";
+}
+
+describe("parseEnvelope fuzz (mutated distribution 2.8.2 bodies)", () => {
+  it(`${cases} mutants: only EnvelopeError, and accepted ones encode stably on v1 and v2`, () => {
+    expect(bases.length).toBe(79);
+    console.log(
+      `envelope fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_CASES=${cases} reruns this run)`,
+    );
+    const started = performance.now();
+    const verdicts = new Map<string, number>();
+    const byKind = new Map<MutationKind, { accepted: number; refused: number }>();
+    for (const kind of mutationKinds) byKind.set(kind, { accepted: 0, refused: 0 });
+    for (let index = 0; index < cases; index++) {
+      const mutant = fuzzCase(bases, seed, index);
+      const label = `case ${index} (seed ${seed}, base ${mutant.base}, ${mutant.kinds.join("+")})`;
+      const verdict = check(mutant.bytes, label);
+      verdicts.set(verdict, (verdicts.get(verdict) ?? 0) + 1);
+      for (const kind of mutant.kinds) {
+        const counts = byKind.get(kind) as { accepted: number; refused: number };
+        if (verdict === "accepted") counts.accepted++;
+        else counts.refused++;
+      }
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const accepted = verdicts.get("accepted") ?? 0;
+    console.log(
+      `envelope fuzz: ${cases} cases in ${seconds} s, ${accepted} accepted\n` +
+        [...byKind]
+          .map(
+            ([kind, { accepted, refused }]) =>
+              `  ${kind}: ${accepted} accepted, ${refused} refused`,
+          )
+          .join("\n") +
+        "\n  most frequent verdicts:\n" +
+        [...verdicts]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 25)
+          .map(([verdict, count]) => `    ${count} × ${verdict}`)
+          .join("\n"),
+    );
+    // The corpus exercises both sides, and each limit.
+    expect(accepted).toBeGreaterThan(cases / 10);
+    expect(cases - accepted).toBeGreaterThan(cases / 10);
+    if (cases >= 20_000) {
+      for (const limit of ["MAX_JSON_DEPTH", "MAX_EVENT_BYTES", "MAX_EVENT_ID_LENGTH"]) {
+        expect(
+          [...verdicts.keys()].some((verdict) => verdict.includes(limit)),
+          limit,
+        ).toBe(true);
+      }
+    }
+  }, 180_000);
+});
