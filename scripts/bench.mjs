@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
+import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
 import { bin, root, tmp } from "./run-lib.mjs";
 
 const outdir = join(tmp, "bench");
@@ -22,6 +23,10 @@ for (const arg of process.argv.slice(2)) {
   const match = /^--runtimes=(.*)$/.exec(arg);
   if (match) runtimes = match[1].split(",").filter(Boolean);
   else passed.push(arg);
+}
+// The bundle lives in .tmp/bench, where the fixtures' own path would resolve wrongly.
+if (!passed.some((arg) => arg.startsWith("--fixtures"))) {
+  passed.push(`--fixtures=${distributionFixturesDir}`);
 }
 const unknown = runtimes.filter((name) => !known.includes(name));
 if (unknown.length > 0 || runtimes.length === 0) {

@@ -37,17 +37,19 @@ export const MAX_JSON_DEPTH = 64;
 export const MAX_EVENT_BYTES = 1024 * 1024;
 
 /**
- * The longest event `id` parseEnvelope accepts, in UTF-8 bytes. The relay keys its queues and
- * its duplicate filter by id; registries send 36-character UUIDs.
+ * The longest `id`, `action` and `target.repository` parseEnvelope accepts, each in UTF-8 bytes.
+ * The relay keys its queues, duplicate filter and partitions by them and stores each in a column
+ * of its own, next to the event (so a row stays under 2 MB); registries send 36-character UUIDs
+ * and repository names of at most 255 characters.
  *
  * @example
  * ```ts
- * import { MAX_EVENT_ID_LENGTH, uuidv7 } from "registry-relay";
+ * import { MAX_EVENT_KEY_BYTES, uuidv7 } from "registry-relay";
  * const id = uuidv7();
- * console.log(id.length <= MAX_EVENT_ID_LENGTH); // true
+ * console.log(id.length <= MAX_EVENT_KEY_BYTES); // true
  * ```
  */
-export const MAX_EVENT_ID_LENGTH = 1024;
+export const MAX_EVENT_KEY_BYTES = 1024;
 
 /** A problem with its path, as EnvelopeIssue (envelope.ts) has it. */
 export interface Finding {

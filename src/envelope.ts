@@ -7,7 +7,7 @@
 //
 // Parsing accepts exactly what the relay can store, list and deliver: every accepted envelope
 // encodes on both lines, and encoding its output again gives the same bytes. Hence the limits
-// of envelope-limits.ts (MAX_JSON_DEPTH, MAX_EVENT_BYTES, MAX_EVENT_ID_LENGTH), finite numbers
+// of envelope-limits.ts (MAX_JSON_DEPTH, MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES), finite numbers
 // only, one "events" key, and lone surrogates read as U+FFFD (as Go's decoder does).
 
 import type { EnvelopeMediaType } from "./constants.ts";
@@ -18,7 +18,7 @@ import {
   join,
   jsonIssue,
   MAX_EVENT_BYTES,
-  MAX_EVENT_ID_LENGTH,
+  MAX_EVENT_KEY_BYTES,
   measure,
   memberBytes,
   utf8Length,
@@ -27,7 +27,7 @@ import {
 import { isTimestamp } from "./ids.ts";
 import type { Envelope } from "./schema.ts";
 
-export { MAX_EVENT_BYTES, MAX_EVENT_ID_LENGTH, MAX_JSON_DEPTH } from "./envelope-limits.ts";
+export { MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES, MAX_JSON_DEPTH } from "./envelope-limits.ts";
 
 /**
  * One problem found in an envelope: where (`events[0].target.repository`, `""` for the body or
@@ -62,7 +62,7 @@ export type SafeParseEnvelopeResult =
  * Thrown by `parseEnvelope` for a body that is not a valid envelope. `issues` lists every
  * problem (up to 50) with its path; the message repeats the first ones. `tooLarge` is true when
  * every issue is a size limit (an event over `MAX_EVENT_BYTES`, an id over
- * `MAX_EVENT_ID_LENGTH`): an HTTP receiver answers 413 rather than 400.
+ * `MAX_EVENT_KEY_BYTES`): an HTTP receiver answers 413 rather than 400.
  *
  * @example
  * ```ts
@@ -79,7 +79,7 @@ export class EnvelopeError extends Error {
   override readonly name = "EnvelopeError";
   readonly issues: EnvelopeIssue[];
   /** Every issue is a size limit: its message says "over MAX_EVENT_BYTES" or "over
-   * MAX_EVENT_ID_LENGTH". False when there is no issue. */
+   * MAX_EVENT_KEY_BYTES". False when there is no issue. */
   readonly tooLarge: boolean;
 
   constructor(issues: EnvelopeIssue[]) {
@@ -324,6 +324,15 @@ function checkValue(
 
 let eventWriter: Writer | undefined;
 
+/** The fields the relay keys and stores in columns of their own: bounded apart from the event. */
+function checkKeyBytes(issues: EnvelopeIssue[], path: string, value: unknown): void {
+  if (typeof value !== "string" || value.length * 3 <= MAX_EVENT_KEY_BYTES) return;
+  const bytes = utf8Length(value);
+  if (bytes > MAX_EVENT_KEY_BYTES) {
+    add(issues, path, `is ${bytes} bytes long, over MAX_EVENT_KEY_BYTES (${MAX_EVENT_KEY_BYTES})`);
+  }
+}
+
 /**
  * The limits of a valid event (see envelope-limits.ts). An event of known fields only, whose
  * size bound fits, needs nothing more; any other is walked, and encoded when the walk's bound
@@ -332,15 +341,9 @@ let eventWriter: Writer | undefined;
 function checkLimits(event: JsonObject, index: number, check: Check): void {
   const { issues } = check;
   const path = `events[${index}]`;
-  const id = event.id as string;
-  const idBytes = id.length * 3 > MAX_EVENT_ID_LENGTH ? utf8Length(id) : 0;
-  if (idBytes > MAX_EVENT_ID_LENGTH) {
-    add(
-      issues,
-      `${path}.id`,
-      `is ${idBytes} bytes long, over MAX_EVENT_ID_LENGTH (${MAX_EVENT_ID_LENGTH})`,
-    );
-  }
+  checkKeyBytes(issues, `${path}.id`, event.id);
+  checkKeyBytes(issues, `${path}.action`, event.action);
+  checkKeyBytes(issues, `${path}.target.repository`, (event.target as JsonObject).repository);
   if (check.bound <= MAX_EVENT_BYTES) return;
   const { issue, upper } = measure(event, 3, path);
   if (issue) add(issues, issue.path, issue.message);
@@ -397,7 +400,7 @@ function checkEnvelope(value: unknown, issues: EnvelopeIssue[]): void {
  * Limits, so that every accepted envelope can be stored and encoded (`encodeEnvelope`, either
  * line) and re-encodes to the same bytes, each refused with the path of the value at fault:
  * nesting up to `MAX_JSON_DEPTH` (64) levels, the envelope being level 1; each event at most
- * `MAX_EVENT_BYTES` (1 MiB) as encoded on the v2 line; ids of at most `MAX_EVENT_ID_LENGTH`
+ * `MAX_EVENT_BYTES` (1 MiB) as encoded on the v2 line; ids of at most `MAX_EVENT_KEY_BYTES`
  * (1024) UTF-8 bytes; finite numbers (`1e400` is refused); one `"events"` key (JSON.parse would
  * keep the last one only). A lone surrogate (`"\ud800"`) in text is read as U+FFFD, as Go does.
  *

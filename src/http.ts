@@ -348,7 +348,10 @@ function hex(bytes: ArrayBuffer): string {
 async function messageId(events: Event[]): Promise<string> {
   const only = events.length === 1 ? events[0]?.id : undefined;
   if (typeof only === "string" && safeMessageId.test(only)) return only;
-  const ids = new TextEncoder().encode(events.map((event) => event.id).join("\n"));
+  // JSON keeps the list unambiguous: ids may contain any separator.
+  const ids = new TextEncoder().encode(
+    only === undefined ? JSON.stringify(events.map((event) => event.id)) : only,
+  );
   const digest = hex(await crypto.subtle.digest("SHA-256", ids));
   return `${events.length === 1 ? "evt" : "batch"}_${digest.slice(0, 32)}`;
 }

@@ -74,7 +74,7 @@ export interface EndpointMetricsSnapshot {
   pending: number;
   /** Events accepted by the queue (after the ignore filter). */
   events: number;
-  /** HTTP attempts answered with a final 200–399. */
+  /** HTTP attempts answered with a 2xx. */
   successes: number;
   /** HTTP attempts answered with any other status. */
   failures: number;
@@ -117,7 +117,7 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
     this.pending -= count;
   }
 
-  /** An attempt was answered with a final 200–399 `status`. */
+  /** An attempt was answered with a 2xx `status`. */
   success(status: number): void {
     this.successes++;
     this.#count(status);

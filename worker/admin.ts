@@ -7,6 +7,7 @@ import { bearerToken, tokenMatcher } from "../src/hono/auth.ts";
 import { type ErrorIssue, errorResponse } from "../src/hono/errors.ts";
 import { BodyTooLargeError, readBodyLimited } from "../src/hono/index.ts";
 import { redactUrl } from "../src/http.ts";
+import { defaultMaxAgeMs } from "../src/retry-policy.ts";
 import { corsFor } from "./cors.ts";
 import { loadRelayConfig, type RelayConfig, type RelayEndpoint } from "./env.ts";
 import type { AppEnv } from "./ingest.ts";
@@ -44,8 +45,9 @@ export function redactEndpoint(endpoint: RelayEndpoint) {
     backoff: endpoint.backoff,
     strategy: endpoint.strategy,
     ignore: { mediatypes: endpoint.ignore.mediatypes, actions: endpoint.ignore.actions },
-    maxAttempts: endpoint.maxAttempts ?? null,
-    maxAge: endpoint.maxAge ?? null,
+    // The limits in effect (null: unlimited), not the raw keys: an unset maxAge is 3 days.
+    maxAttempts: endpoint.maxAttempts || null,
+    maxAge: endpoint.maxAge === undefined ? defaultMaxAgeMs : endpoint.maxAge || null,
     maxBatch: endpoint.maxBatch,
     partitions: endpoint.partitions,
     mediaType: endpoint.mediaType,

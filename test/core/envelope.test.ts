@@ -6,7 +6,7 @@ import {
   type EnvelopeIssue,
   encodeEnvelope,
   MAX_EVENT_BYTES,
-  MAX_EVENT_ID_LENGTH,
+  MAX_EVENT_KEY_BYTES,
   MAX_JSON_DEPTH,
   parseEnvelope,
   safeParseEnvelope,
@@ -1603,8 +1603,8 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
     );
   });
 
-  it("MAX_EVENT_ID_LENGTH: ids of 1024 UTF-8 bytes accepted, 1025 refused (tooLarge)", () => {
-    assert.equal(MAX_EVENT_ID_LENGTH, 1024);
+  it("MAX_EVENT_KEY_BYTES: ids of 1024 UTF-8 bytes accepted, 1025 refused (tooLarge)", () => {
+    assert.equal(MAX_EVENT_KEY_BYTES, 1024);
     for (const id of ["i".repeat(1024), "é".repeat(512), `${"😀".repeat(255)}abcd`]) {
       assert.equal(bytesOf(id), 1024);
       const envelope = parseEnvelope(withTarget("", id));
@@ -1616,7 +1616,7 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
       assert.deepEqual(issuesOf(withTarget("", id)), [
         {
           path: "events[0].id",
-          message: `is ${n} bytes long, over MAX_EVENT_ID_LENGTH (${MAX_EVENT_ID_LENGTH})`,
+          message: `is ${n} bytes long, over MAX_EVENT_KEY_BYTES (${MAX_EVENT_KEY_BYTES})`,
         },
       ]);
       assert.throws(
@@ -1632,6 +1632,22 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
     );
     assert.throws(
       () => parseEnvelope(huge),
+      (error) => error instanceof EnvelopeError && error.tooLarge,
+    );
+  });
+
+  it("MAX_EVENT_KEY_BYTES bounds action and target.repository too (each is a column of the row)", () => {
+    const body = (action: string, repository: string) =>
+      `{"events":[{"id":"e1","timestamp":"2024-05-02T10:15:04Z","action":${JSON.stringify(action)},"target":{"repository":${JSON.stringify(repository)}}}]}`;
+    const fits = "r".repeat(MAX_EVENT_KEY_BYTES);
+    assert.equal(parseEnvelope(body(fits, fits)).events[0]?.target.repository, fits);
+    const over = `${fits}x`;
+    assert.deepEqual(
+      issuesOf(body(over, over)).map((issue) => issue.path),
+      ["events[0].action", "events[0].target.repository"],
+    );
+    assert.throws(
+      () => parseEnvelope(body("push", "é".repeat(513))),
       (error) => error instanceof EnvelopeError && error.tooLarge,
     );
   });

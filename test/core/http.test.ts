@@ -394,6 +394,17 @@ describe("HttpSink", () => {
     assert.equal(batch?.headers["webhook-signature"], `v1,${btoa(String.fromCharCode(...mac))}`);
   });
 
+  it("batch webhook-ids differ however the ids split (ids may contain any separator)", async () => {
+    const bucket = unique();
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { secret, maxBatch: 2 });
+    await sink.write({ ...manifest, id: "a\nb" }, { ...layer1, id: "c" });
+    await sink.write({ ...manifest, id: "a" }, { ...layer1, id: "b\nc" });
+    const [one, two] = await inbox(bucket);
+    assert.match(one?.headers["webhook-id"] ?? "", /^batch_[0-9a-f]{32}$/);
+    assert.notEqual(one?.headers["webhook-id"], two?.headers["webhook-id"]);
+  });
+
   it("never shows header values, secrets, userinfo or query values", async () => {
     const tag = unique();
     const url = `http://bot:pa55word-xyz@${serverUrl.slice("http://".length)}/status?status=400&token=qu3rys3cret&case=${tag}`;

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { MAX_EVENT_ID_LENGTH } from "../../src/envelope.ts";
+import { MAX_EVENT_KEY_BYTES } from "../../src/envelope.ts";
 import {
   BodyTooLargeError,
   bearerToken,
@@ -555,7 +555,7 @@ describe("receiveEnvelopes: invalid envelopes", () => {
   it("413 naming the path when an issue is a size limit (EnvelopeError.tooLarge)", async () => {
     const { app, received } = appWith();
     const envelope = JSON.parse((await firstFixture()).text);
-    envelope.events[0].id = "i".repeat(MAX_EVENT_ID_LENGTH + 1);
+    envelope.events[0].id = "i".repeat(MAX_EVENT_KEY_BYTES + 1);
     const response = await post(app, JSON.stringify(envelope));
     expect(response.status).toBe(413);
     const error = await errorOf(response);

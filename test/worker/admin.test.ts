@@ -99,6 +99,9 @@ describe("GET /v1/endpoints", () => {
       signed: true,
       timeout: 2000,
       partitions: 1,
+      // The limits in effect: no maxAge configured is the 3-day default, not "none".
+      maxAttempts: null,
+      maxAge: 3 * 24 * 3_600_000,
     });
     expect(String(inbox!.config.url)).toMatch(/\/inbox\/worker-inbox\?token=\*\*\*$/);
     expect(off!.state).toBe("disabled");

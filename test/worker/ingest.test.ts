@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { MAX_EVENT_ID_LENGTH } from "../../src/envelope.ts";
+import { MAX_EVENT_KEY_BYTES } from "../../src/envelope.ts";
 import {
   enabledEndpoints,
   envelopeOf,
@@ -180,8 +180,8 @@ describe("POST /v1/events: rejected requests store nothing", () => {
     expect((await errorOf(latin1)).issues?.[0]?.message).toMatch(/UTF-8/i);
   });
 
-  it("413 naming the path for an event id over MAX_EVENT_ID_LENGTH, and stores nothing", async () => {
-    const tooLong = event("push", "big/a", manifest, "i".repeat(MAX_EVENT_ID_LENGTH + 1));
+  it("413 naming the path for an event id over MAX_EVENT_KEY_BYTES, and stores nothing", async () => {
+    const tooLong = event("push", "big/a", manifest, "i".repeat(MAX_EVENT_KEY_BYTES + 1));
     const kept = event("push", "big/b", manifest);
     const response = await ingest(envelopeOf(kept, tooLong));
     expect(response.status).toBe(413);
