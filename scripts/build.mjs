@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import * as esbuild from "esbuild";
 import { bin, root, run } from "./run-lib.mjs";
 
-export const entries = ["src/index.ts", "src/envelope.ts", "src/hono/index.ts"];
+export const entries = ["src/index.ts", "src/event/envelope.ts", "src/hono/index.ts"];
 const outdir = join(root, "dist/lib");
 
 const present = entries.filter((entry) => existsSync(join(root, entry)));

@@ -1,9 +1,9 @@
 // The Worker's bindings and their validation. Everything is checked at the first request and a
 // bad value fails loudly with the key it came from; values themselves are never echoed, since
 // RELAY_ENDPOINTS carries header values and signing secrets.
-import { ConfigError, type EndpointConfig, parseEndpointConfig } from "../src/config.ts";
+import { ConfigError, type EndpointConfig, parseEndpointConfig } from "../src/endpoint/config.ts";
 import { defaultMaxBodyBytes } from "../src/hono/index.ts";
-import type { EndpointQueue } from "./queue.ts";
+import type { EndpointQueue } from "./queue/endpoint-queue.ts";
 
 /**
  * The Worker's bindings: the queue namespace plus vars and secrets (all strings).

@@ -1,12 +1,12 @@
 // The relay Worker: POST /v1/events (ingest), the admin API, /metrics and /healthz. Routing and
-// HTTP concerns live here; queues live in the EndpointQueue Durable Object (./queue.ts).
+// HTTP concerns live here; queues live in the EndpointQueue Durable Object (./queue/endpoint-queue.ts).
 import { Hono } from "hono";
 import { errorResponse } from "../src/hono/errors.ts";
-import { endpointsApi, methodNotAllowed, metricsApi } from "./admin.ts";
 import { loadRelayConfig, RelayConfigError } from "./env.ts";
-import { type AppEnv, ingest } from "./ingest.ts";
+import { endpointsApi, methodNotAllowed, metricsApi } from "./routes/admin.ts";
+import { type AppEnv, ingest } from "./routes/ingest.ts";
 
-export { EndpointQueue } from "./queue.ts";
+export { EndpointQueue } from "./queue/endpoint-queue.ts";
 
 /**
  * The relay's Hono app.

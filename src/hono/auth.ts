@@ -1,5 +1,5 @@
 // Bearer-token checks that leak neither which configured token matched nor how much of it did.
-import { timingSafeEqual } from "../webhooks.ts";
+import { timingSafeEqual } from "../webhooks/webhooks.ts";
 
 const encoder = new TextEncoder();
 

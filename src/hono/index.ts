@@ -2,8 +2,8 @@
 // The body is read raw and parsed with the core's parseEnvelope: Hono's json validator skips the
 // registry's `application/vnd.docker.distribution.events.v1+json` and would see `{}`.
 import type { Context, Env, MiddlewareHandler } from "hono";
-import { EnvelopeError, parseEnvelope } from "../envelope.ts";
-import type { Envelope } from "../schema.ts";
+import { EnvelopeError, parseEnvelope } from "../event/envelope.ts";
+import type { Envelope } from "../event/schema.ts";
 import { bearerToken, tokenMatcher } from "./auth.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
 import { errorResponse } from "./errors.ts";

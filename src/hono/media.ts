@@ -1,5 +1,5 @@
 // Which Content-Type values carry an envelope.
-import { EventsMediaType, EventsMediaTypeV2 } from "../constants.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
 
 /**
  * The media types an envelope may arrive with: both wire lines and plain `application/json`.

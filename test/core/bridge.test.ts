@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type BridgeOptions, createBridge } from "../../src/bridge.ts";
-import { EventsMediaTypeV2 } from "../../src/constants.ts";
-import { encodeEnvelope, parseEnvelope } from "../../src/envelope.ts";
-import { formatTimestamp, uuidv4 } from "../../src/ids.ts";
-import type { Descriptor, Event } from "../../src/schema.ts";
+import { type BridgeOptions, createBridge } from "../../src/event/bridge.ts";
+import { EventsMediaTypeV2 } from "../../src/event/constants.ts";
+import { encodeEnvelope, parseEnvelope } from "../../src/event/envelope.ts";
+import { formatTimestamp, uuidv4 } from "../../src/event/ids.ts";
+import type { Descriptor, Event } from "../../src/event/schema.ts";
 import { specTagDeleteV3 } from "../support/golden.ts";
 
 // Port of distribution's notifications/bridge_test.go: the common environment of the expected

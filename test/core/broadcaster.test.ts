@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BroadcastError, Broadcaster } from "../../src/broadcaster.ts";
-import { type Sink, SinkClosedError } from "../../src/sink.ts";
+import { BroadcastError, Broadcaster } from "../../src/sinks/broadcaster.ts";
+import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
 
 /** go-events' testSink: records events, counts closes, refuses writes once closed. */
 class TestSink implements Sink<number> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseDuration, parseEndpointConfig } from "../../src/config.ts";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
+import { ConfigError, parseDuration, parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 

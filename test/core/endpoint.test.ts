@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseEndpointConfig } from "../../src/config.ts";
-import { Endpoint, partitionOf, strategyFor } from "../../src/endpoint.ts";
-import { parseEnvelope } from "../../src/envelope.ts";
-import { HttpStatusError } from "../../src/http.ts";
-import type { DeadLetter } from "../../src/retrying.ts";
-import type { Event } from "../../src/schema.ts";
-import { SinkClosedError } from "../../src/sink.ts";
-import { Breaker, ExponentialBackoff } from "../../src/strategies.ts";
+import { ConfigError, parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { Endpoint, partitionOf, strategyFor } from "../../src/endpoint/endpoint.ts";
+import { parseEnvelope } from "../../src/event/envelope.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { HttpStatusError } from "../../src/sinks/http.ts";
+import type { DeadLetter } from "../../src/sinks/retrying.ts";
+import { SinkClosedError } from "../../src/sinks/sink.ts";
+import { Breaker, ExponentialBackoff } from "../../src/sinks/strategies.ts";
 import { inbox, serverUrl } from "../support/env.ts";
 
 const unique = () => `ep-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;

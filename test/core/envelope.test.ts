@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 import {
   EnvelopeError,
   type EnvelopeIssue,
@@ -10,8 +10,8 @@ import {
   MAX_JSON_DEPTH,
   parseEnvelope,
   safeParseEnvelope,
-} from "../../src/envelope.ts";
-import { type Envelope, EnvelopeSchema, type Event } from "../../src/schema.ts";
+} from "../../src/event/envelope.ts";
+import { type Envelope, EnvelopeSchema, type Event } from "../../src/event/schema.ts";
 import { type Fixture, loadFixtures } from "../support/env.ts";
 import { specTagDeleteV3 } from "../support/golden.ts";
 

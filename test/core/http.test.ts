@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
-import { encodeEnvelope, parseEnvelope } from "../../src/envelope.ts";
+import {
+  EndpointMetrics,
+  type EndpointMetricsSnapshot,
+  statusText,
+} from "../../src/endpoint/metrics.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
+import { encodeEnvelope, parseEnvelope } from "../../src/event/envelope.ts";
+import type { Event } from "../../src/event/schema.ts";
 import {
   HttpEncodeError,
   HttpRedirectError,
@@ -11,12 +17,10 @@ import {
   HttpTransportError,
   parseRetryAfter,
   redactUrl,
-} from "../../src/http.ts";
-import { EndpointMetrics, type EndpointMetricsSnapshot, statusText } from "../../src/metrics.ts";
-import { classifyDeliveryError } from "../../src/retrying.ts";
-import type { Event } from "../../src/schema.ts";
-import { SinkClosedError } from "../../src/sink.ts";
-import { verifyWebhook } from "../../src/webhooks.ts";
+} from "../../src/sinks/http.ts";
+import { classifyDeliveryError } from "../../src/sinks/retrying.ts";
+import { SinkClosedError } from "../../src/sinks/sink.ts";
+import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
 import { inbox, type Recorded, serverUrl } from "../support/env.ts";
 
 const unique = () => `http-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { IgnoredSink } from "../../src/ignored.ts";
-import type { Event } from "../../src/schema.ts";
-import { type Sink, SinkClosedError } from "../../src/sink.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { IgnoredSink } from "../../src/sinks/ignored.ts";
+import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
 
 function event(id: string, action: string, mediaType: string): Event {
   return {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EndpointMetrics } from "../../src/metrics.ts";
-import { EventQueue, QueueFullError } from "../../src/queue.ts";
-import { type Sink, SinkClosedError } from "../../src/sink.ts";
+import { EndpointMetrics } from "../../src/endpoint/metrics.ts";
+import { EventQueue, QueueFullError } from "../../src/sinks/queue.ts";
+import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -6,7 +6,7 @@ import {
   HttpRequestError,
   HttpStatusError,
   HttpTransportError,
-} from "../../src/http.ts";
+} from "../../src/sinks/http.ts";
 import {
   classifyDeliveryError,
   type DeadLetterReason,
@@ -19,8 +19,8 @@ import {
   type RetryDecision,
   type RetryInput,
   sensitiveValues,
-} from "../../src/retry-policy.ts";
-import { SinkClosedError } from "../../src/sink.ts";
+} from "../../src/sinks/retry-policy.ts";
+import { SinkClosedError } from "../../src/sinks/sink.ts";
 
 const hour = 3_600_000;
 

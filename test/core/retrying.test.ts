@@ -6,17 +6,17 @@ import {
   HttpRequestError,
   HttpStatusError,
   HttpTransportError,
-} from "../../src/http.ts";
-import { defaultMaxAgeMs } from "../../src/retry-policy.ts";
+} from "../../src/sinks/http.ts";
+import { defaultMaxAgeMs } from "../../src/sinks/retry-policy.ts";
 import {
   classifyDeliveryError,
   type DeadLetter,
   DeadLetterError,
   maxRetryAfterMs,
   RetryingSink,
-} from "../../src/retrying.ts";
-import { type Sink, SinkClosedError } from "../../src/sink.ts";
-import { Breaker, ExponentialBackoff, type RetryStrategy } from "../../src/strategies.ts";
+} from "../../src/sinks/retrying.ts";
+import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
+import { Breaker, ExponentialBackoff, type RetryStrategy } from "../../src/sinks/strategies.ts";
 import { prng } from "../support/prng.mjs";
 
 /** go-events' flakySink: fails with probability `rate`, else records the events. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SinkClosedError } from "../../src/sink.ts";
+import { SinkClosedError } from "../../src/sinks/sink.ts";
 import { loadFixtures } from "../support/env.ts";
 
 describe("SinkClosedError", () => {

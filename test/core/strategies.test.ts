@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RetryingSink } from "../../src/retrying.ts";
-import type { Sink } from "../../src/sink.ts";
-import { Breaker, ExponentialBackoff } from "../../src/strategies.ts";
+import { RetryingSink } from "../../src/sinks/retrying.ts";
+import type { Sink } from "../../src/sinks/sink.ts";
+import { Breaker, ExponentialBackoff } from "../../src/sinks/strategies.ts";
 
 /** A hand-driven clock. */
 function clock(start = 1_000_000) {

@@ -6,7 +6,7 @@ import {
   verifyWebhook,
   WebhookVerificationError,
   type WebhookVerificationReason,
-} from "../../src/webhooks.ts";
+} from "../../src/webhooks/webhooks.ts";
 
 // The Standard Webhooks vector, hard-coded in every reference library's tests.
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

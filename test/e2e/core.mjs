@@ -9,7 +9,7 @@ import { repoRoot } from "./relay.mjs";
 /** @returns {Promise<{ verifyWebhook: Function, WebhookVerificationError: Function }>} */
 export async function loadCoreWebhooks(tmpDir) {
   const result = await build({
-    entryPoints: [join(repoRoot, "src", "webhooks.ts")],
+    entryPoints: [join(repoRoot, "src", "webhooks", "webhooks.ts")],
     bundle: true,
     format: "esm",
     platform: "neutral",

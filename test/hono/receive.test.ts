@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { MAX_EVENT_KEY_BYTES } from "../../src/envelope.ts";
+import { MAX_EVENT_KEY_BYTES } from "../../src/event/envelope.ts";
+import type { Envelope } from "../../src/event/schema.ts";
 import {
   BodyTooLargeError,
   bearerToken,
@@ -13,7 +14,6 @@ import {
   receiveEnvelopes,
   tokenMatcher,
 } from "../../src/hono/index.ts";
-import type { Envelope } from "../../src/schema.ts";
 import { loadFixtures } from "../support/env.ts";
 
 const v1 = "application/vnd.docker.distribution.events.v1+json";

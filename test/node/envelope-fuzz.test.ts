@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 import {
   EnvelopeError,
   encodeEnvelope,
@@ -16,8 +16,8 @@ import {
   MAX_JSON_DEPTH,
   parseEnvelope,
   safeParseEnvelope,
-} from "../../src/envelope.ts";
-import { type Envelope, EventSchema } from "../../src/schema.ts";
+} from "../../src/event/envelope.ts";
+import { type Envelope, EventSchema } from "../../src/event/schema.ts";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
 import { DEFAULT_FUZZ_SEED, fuzzCase, type MutationKind, mutationKinds } from "../support/fuzz.ts";
 

@@ -1,9 +1,9 @@
-// Cross-check of src/webhooks.ts against the reference `standardwebhooks` package (Node only:
+// Cross-check of src/webhooks/webhooks.ts against the reference `standardwebhooks` package (Node only:
 // it is typed against Buffer and signs strings, so this file cannot live in test/core).
 import { randomBytes, randomInt } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { signWebhook, verifyWebhook } from "../../src/webhooks.ts";
+import { signWebhook, verifyWebhook } from "../../src/webhooks/webhooks.ts";
 
 function randomCase() {
   const secret = `whsec_${randomBytes(randomInt(24, 65)).toString("base64")}`;
@@ -13,7 +13,7 @@ function randomCase() {
   return { secret, id, body };
 }
 
-describe("src/webhooks.ts against standardwebhooks@1.0.0", () => {
+describe("src/webhooks/webhooks.ts against standardwebhooks@1.0.0", () => {
   it("produces the reference signature for 200 random secrets, ids and bodies", async () => {
     for (let i = 0; i < 200; i++) {
       const { secret, id, body } = randomCase();

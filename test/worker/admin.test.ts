@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { partitionOf } from "../../worker/partition.ts";
+import { partitionOf } from "../../worker/queue/partition.ts";
 import {
   admin,
   envelopeOf,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { type Env, loadRelayConfig, RelayConfigError } from "../../worker/env.ts";
-import { partitionOf, queueName } from "../../worker/partition.ts";
+import { partitionOf, queueName } from "../../worker/queue/partition.ts";
 import { errorOf, relay, secrets, withEnv } from "./relay-helpers.ts";
 
 const base: Env = { ENDPOINT_QUEUE: env.ENDPOINT_QUEUE };

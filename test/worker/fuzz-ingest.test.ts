@@ -3,8 +3,8 @@
 // parseEnvelope accepts is answered 202 and every one of its events reaches a receiver; whatever
 // it refuses is answered 400 (413 for a size limit or a body over the limit) with a JSON error.
 import { describe, expect, it } from "vitest";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/constants.ts";
-import { parseEnvelope, safeParseEnvelope } from "../../src/envelope.ts";
+import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
+import { parseEnvelope, safeParseEnvelope } from "../../src/event/envelope.ts";
 import { inbox } from "../support/env.ts";
 import { caseSeed, DEFAULT_FUZZ_SEED, mutate } from "../support/fuzz.ts";
 import { errorOf, eventually, fixtures, type IngestResult, ingest } from "./relay-helpers.ts";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/event/schema.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
-import type { Envelope } from "../../src/schema.ts";
 import { fixtures, v1 } from "./relay-helpers.ts";
 
 // registry-relay/hono in a plain Hono app inside workerd (the Worker itself uses it too).

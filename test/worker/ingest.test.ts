@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { MAX_EVENT_KEY_BYTES } from "../../src/envelope.ts";
+import { MAX_EVENT_KEY_BYTES } from "../../src/event/envelope.ts";
 import {
   enabledEndpoints,
   envelopeOf,

@@ -2,13 +2,13 @@
 // partitions as separate objects, and no double delivery while a POST is in flight.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { partitionOf, queueName } from "../../worker/partition.ts";
 import {
   CONFIG_RECHECK_MS,
   DEDUP_RETENTION_MS,
   type EndpointQueue,
   MAX_PAUSE_REASON_LENGTH,
-} from "../../worker/queue.ts";
+} from "../../worker/queue/endpoint-queue.ts";
+import { partitionOf, queueName } from "../../worker/queue/partition.ts";
 import {
   endpointConfig,
   makeEvent,

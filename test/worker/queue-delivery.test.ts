@@ -2,9 +2,9 @@
 // Retry-After, final statuses, limits and dead letters, batching and signing.
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseEnvelope } from "../../src/envelope.ts";
-import type { Event } from "../../src/schema.ts";
-import { verifyWebhook } from "../../src/webhooks.ts";
+import { parseEnvelope } from "../../src/event/envelope.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
 import { loadFixtures } from "../support/env.ts";
 import {
   endpointConfig,

@@ -2,12 +2,12 @@
 // queue does it: the core's strategyFor, then restore) behave like the live core strategies, and
 // the core retry policy, applied per row as the queue does, applies limits in RetryingSink's order.
 import { describe, expect, it } from "vitest";
-import type { EndpointConfig } from "../../src/config.ts";
-import { strategyFor } from "../../src/endpoint.ts";
-import { HttpStatusError } from "../../src/http.ts";
-import { decideRetry, type RetryLimits } from "../../src/retry-policy.ts";
-import { Breaker, ExponentialBackoff, type StrategyState } from "../../src/strategies.ts";
-import { outgoingMediaType } from "../../worker/queue-delivery.ts";
+import type { EndpointConfig } from "../../src/endpoint/config.ts";
+import { strategyFor } from "../../src/endpoint/endpoint.ts";
+import { HttpStatusError } from "../../src/sinks/http.ts";
+import { decideRetry, type RetryLimits } from "../../src/sinks/retry-policy.ts";
+import { Breaker, ExponentialBackoff, type StrategyState } from "../../src/sinks/strategies.ts";
+import { outgoingMediaType } from "../../worker/queue/delivery.ts";
 import { v1, v2 } from "./queue-support.ts";
 
 /** What EndpointQueue does with its persisted streak before it records an attempt. */

@@ -3,9 +3,9 @@
 // own endpoint configs, and waits driven by alarms.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
-import type { Event } from "../../src/schema.ts";
+import type { Event } from "../../src/event/schema.ts";
 import type { Env } from "../../worker/env.ts";
-import type { EndpointQueue } from "../../worker/queue.ts";
+import type { EndpointQueue } from "../../worker/queue/endpoint-queue.ts";
 
 export const v1 = "application/vnd.docker.distribution.events.v1+json";
 export const v2 = "application/vnd.docker.distribution.events.v2+json";

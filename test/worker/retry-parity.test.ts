@@ -6,14 +6,14 @@
 // together.
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseEndpointConfig } from "../../src/config.ts";
-import { strategyFor } from "../../src/endpoint.ts";
-import { HttpSink, HttpStatusError } from "../../src/http.ts";
-import { describeFailure, sensitiveValues } from "../../src/retry-policy.ts";
-import { type DeadLetter, RetryingSink } from "../../src/retrying.ts";
-import type { Event } from "../../src/schema.ts";
-import { type EndpointQueue, LEASE_MARGIN_MS } from "../../worker/queue.ts";
-import type { EventRow } from "../../worker/queue-schema.ts";
+import { parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { strategyFor } from "../../src/endpoint/endpoint.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { HttpSink, HttpStatusError } from "../../src/sinks/http.ts";
+import { describeFailure, sensitiveValues } from "../../src/sinks/retry-policy.ts";
+import { type DeadLetter, RetryingSink } from "../../src/sinks/retrying.ts";
+import { type EndpointQueue, LEASE_MARGIN_MS } from "../../worker/queue/endpoint-queue.ts";
+import type { EventRow } from "../../worker/queue/store.ts";
 import {
   endpointConfig,
   makeEvent,

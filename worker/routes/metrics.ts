@@ -1,6 +1,6 @@
 // GET /metrics: the Prometheus text format (0.0.4) with distribution's metric names, so
 // dashboards built for a registry's own debug server keep working, plus the relay's own.
-import type { EndpointSnapshot } from "./snapshot.ts";
+import type { EndpointSnapshot } from "../queue/snapshot.ts";
 
 /**
  * The `Content-Type` of the Prometheus text exposition format.

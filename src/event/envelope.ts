@@ -7,11 +7,12 @@
 //
 // Parsing accepts exactly what the relay can store, list and deliver: every accepted envelope
 // encodes on both lines, and encoding its output again gives the same bytes. Hence the limits
-// of envelope-limits.ts (MAX_JSON_DEPTH, MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES), finite numbers
+// of limits.ts (MAX_JSON_DEPTH, MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES), finite numbers
 // only, one "events" key, and lone surrogates read as U+FFFD (as Go's decoder does).
 
 import type { EnvelopeMediaType } from "./constants.ts";
 import { EventsMediaTypeV2 } from "./constants.ts";
+import { isTimestamp } from "./ids.ts";
 import {
   child,
   duplicateEventsIssue,
@@ -23,11 +24,10 @@ import {
   memberBytes,
   utf8Length,
   wellFormed,
-} from "./envelope-limits.ts";
-import { isTimestamp } from "./ids.ts";
+} from "./limits.ts";
 import type { Envelope } from "./schema.ts";
 
-export { MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES, MAX_JSON_DEPTH } from "./envelope-limits.ts";
+export { MAX_EVENT_BYTES, MAX_EVENT_KEY_BYTES, MAX_JSON_DEPTH } from "./limits.ts";
 
 /**
  * One problem found in an envelope: where (`events[0].target.repository`, `""` for the body or
@@ -334,7 +334,7 @@ function checkKeyBytes(issues: EnvelopeIssue[], path: string, value: unknown): v
 }
 
 /**
- * The limits of a valid event (see envelope-limits.ts). An event of known fields only, whose
+ * The limits of a valid event (see limits.ts). An event of known fields only, whose
  * size bound fits, needs nothing more; any other is walked, and encoded when the walk's bound
  * does not fit.
  */

@@ -2,14 +2,14 @@
 // with the core's IgnoredSink, then commit into every endpoint partition's Durable Object. The
 // registry gets 202 only after every enqueue has committed; otherwise 503 so that it retries.
 import type { MiddlewareHandler } from "hono";
-import type { EndpointConfig } from "../src/config.ts";
-import { errorResponse } from "../src/hono/errors.ts";
-import { receiveEnvelopes } from "../src/hono/index.ts";
-import { IgnoredSink } from "../src/ignored.ts";
-import type { Event } from "../src/schema.ts";
-import { type Env, loadRelayConfig, type RelayConfig } from "./env.ts";
-import { partitionOf } from "./partition.ts";
-import { queueStub } from "./snapshot.ts";
+import type { EndpointConfig } from "../../src/endpoint/config.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { errorResponse } from "../../src/hono/errors.ts";
+import { receiveEnvelopes } from "../../src/hono/index.ts";
+import { IgnoredSink } from "../../src/sinks/ignored.ts";
+import { type Env, loadRelayConfig, type RelayConfig } from "../env.ts";
+import { partitionOf } from "../queue/partition.ts";
+import { queueStub } from "../queue/snapshot.ts";
 
 /**
  * The Hono environment of the relay app.

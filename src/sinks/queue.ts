@@ -1,6 +1,6 @@
 // The per-endpoint FIFO (distribution's `eventQueue`, go-events' `Queue`): writes are accepted at
 // once and a single drainer hands them, one write at a time and in order, to the next sink.
-import type { Event } from "./schema.ts";
+import type { Event } from "../event/schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 
 /**

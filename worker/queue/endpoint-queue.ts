@@ -4,9 +4,10 @@
 // cannot be delivered to dead letters. The admin RPCs list, replay, purge, pause and resume.
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
-import { strategyFor } from "../src/endpoint.ts";
-import { HttpSink } from "../src/http.ts";
-import { EndpointMetrics } from "../src/metrics.ts";
+import { strategyFor } from "../../src/endpoint/endpoint.ts";
+import { EndpointMetrics } from "../../src/endpoint/metrics.ts";
+import { type Event, EventSchema } from "../../src/event/schema.ts";
+import { HttpSink } from "../../src/sinks/http.ts";
 import {
   type DeadLetterReason,
   decideRetry,
@@ -14,9 +15,8 @@ import {
   describeFailure,
   type RetryDecision,
   sensitiveValues,
-} from "../src/retry-policy.ts";
-import { type Event, EventSchema } from "../src/schema.ts";
-import { type Env, loadRelayConfig, type RelayEndpoint } from "./env.ts";
+} from "../../src/sinks/retry-policy.ts";
+import { type Env, loadRelayConfig, type RelayEndpoint } from "../env.ts";
 import {
   checkListInput,
   checkReplayIds,
@@ -26,24 +26,17 @@ import {
   purgeDead,
   QueueInputError,
   replayDead,
-} from "./queue-admin.ts";
+} from "./admin.ts";
 import {
   addAttemptCounters,
   answeredStatus,
   observeLatency,
   outgoingMediaType,
-} from "./queue-delivery.ts";
-import {
-  type EventRow,
-  emptyMeta,
-  migrate,
-  type QueueMeta,
-  readMeta,
-  writeMeta,
-} from "./queue-schema.ts";
+} from "./delivery.ts";
+import { type EventRow, emptyMeta, migrate, type QueueMeta, readMeta, writeMeta } from "./store.ts";
 
-export type { ListInput, ListResult, QueueItem } from "./queue-admin.ts";
-export { QueueInputError } from "./queue-admin.ts";
+export type { ListInput, ListResult, QueueItem } from "./admin.ts";
+export { QueueInputError } from "./admin.ts";
 
 /**
  * Upper bounds (ms) of the ingest-to-receipt latency histogram in {@link QueueStatus}: the time
@@ -51,7 +44,7 @@ export { QueueInputError } from "./queue-admin.ts";
  *
  * @example
  * ```ts
- * import { LATENCY_BUCKETS_MS } from "./queue.ts";
+ * import { LATENCY_BUCKETS_MS } from "./endpoint-queue.ts";
  * const le = LATENCY_BUCKETS_MS.map((bound) => `${bound / 1000}`); // Prometheus `le` labels
  * ```
  */
@@ -65,7 +58,7 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
  *
  * @example
  * ```ts
- * import { DEDUP_RETENTION_MS } from "./queue.ts";
+ * import { DEDUP_RETENTION_MS } from "./endpoint-queue.ts";
  * const forgottenAfter = new Date(acceptedAt + DEDUP_RETENTION_MS);
  * ```
  */
@@ -76,7 +69,7 @@ export const DEDUP_RETENTION_MS = 24 * 3_600_000;
  *
  * @example
  * ```ts
- * import { ALARM_BUDGET_MS } from "./queue.ts";
+ * import { ALARM_BUDGET_MS } from "./endpoint-queue.ts";
  * const worstCasePasses = Math.ceil(backlogMs / ALARM_BUDGET_MS);
  * ```
  */
@@ -87,7 +80,7 @@ export const ALARM_BUDGET_MS = 20_000;
  *
  * @example
  * ```ts
- * import { ATTEMPTS_PER_ALARM } from "./queue.ts";
+ * import { ATTEMPTS_PER_ALARM } from "./endpoint-queue.ts";
  * const passes = Math.ceil(depth / maxBatch / ATTEMPTS_PER_ALARM);
  * ```
  */
@@ -99,7 +92,7 @@ export const ATTEMPTS_PER_ALARM = 500;
  *
  * @example
  * ```ts
- * import { LEASE_MARGIN_MS } from "./queue.ts";
+ * import { LEASE_MARGIN_MS } from "./endpoint-queue.ts";
  * const redeliveryAfterCrashMs = config.timeout + LEASE_MARGIN_MS;
  * ```
  */
@@ -111,7 +104,7 @@ export const LEASE_MARGIN_MS = 2_000;
  *
  * @example
  * ```ts
- * import { CONFIG_RECHECK_MS } from "./queue.ts";
+ * import { CONFIG_RECHECK_MS } from "./endpoint-queue.ts";
  * console.log(`next look in ${CONFIG_RECHECK_MS / 1000}s`);
  * ```
  */
@@ -125,7 +118,7 @@ const PRUNE_ROWS = 1_000;
  *
  * @example
  * ```ts
- * import { MAX_PAUSE_REASON_LENGTH } from "./queue.ts";
+ * import { MAX_PAUSE_REASON_LENGTH } from "./endpoint-queue.ts";
  * const fits = (reason: string) => reason.length <= MAX_PAUSE_REASON_LENGTH;
  * ```
  */
@@ -137,7 +130,7 @@ export const MAX_PAUSE_REASON_LENGTH = 500;
  *
  * @example
  * ```ts
- * import type { EnqueueInput } from "./queue.ts";
+ * import type { EnqueueInput } from "./endpoint-queue.ts";
  * const input: EnqueueInput = { endpoint: "audit", partition: 0, mediaType, events: envelope.events };
  * ```
  */
@@ -153,7 +146,7 @@ export interface EnqueueInput {
  *
  * @example
  * ```ts
- * import type { EnqueueResult } from "./queue.ts";
+ * import type { EnqueueResult } from "./endpoint-queue.ts";
  * const all = (r: EnqueueResult) => r.queued + r.duplicates;
  * ```
  */
@@ -170,7 +163,7 @@ export interface EnqueueResult {
  *
  * @example
  * ```ts
- * import type { QueueStatus } from "./queue.ts";
+ * import type { QueueStatus } from "./endpoint-queue.ts";
  * const healthy = (s: QueueStatus) => !s.paused && s.deadLetters === 0;
  * ```
  */

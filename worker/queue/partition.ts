@@ -1,7 +1,7 @@
 // Which Durable Object holds an event: one queue per (endpoint, partition). Partitioning by
 // repository keeps per-repository order while different repositories deliver in parallel. The
 // hash is the core's (the in-memory Endpoint routes the same repository to the same partition).
-import { partitionOf as corePartitionOf } from "../src/endpoint.ts";
+import { partitionOf as corePartitionOf } from "../../src/endpoint/endpoint.ts";
 
 /**
  * The partition of a repository among `partitions` queues: the core's `partitionOf` (FNV-1a

@@ -1,6 +1,6 @@
 // The endpoint's ignore filter (distribution's `ignoredSink`): drops events by target media type
 // or action before they reach the queue, so dropped events never count in any metric.
-import type { Event } from "./schema.ts";
+import type { Event } from "../event/schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 
 /**

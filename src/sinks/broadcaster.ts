@@ -1,6 +1,6 @@
 // Fan-out to several sinks (go-events' `Broadcaster`): one dispatcher, so every sink sees the
 // writes in the same order, and one failing sink does not stop the others.
-import type { Event } from "./schema.ts";
+import type { Event } from "../event/schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Event } from "./schema.ts";
+import type { Event } from "../event/schema.ts";
 
 /**
  * A destination for events, in the shape of go-events' `Sink`: behaviour comes from

@@ -3,17 +3,17 @@
 // of the endpoint. Responses show configuration redacted: header names only, never values or
 // secrets, and no credentials from the URL.
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bearerToken, tokenMatcher } from "../src/hono/auth.ts";
-import { type ErrorIssue, errorResponse } from "../src/hono/errors.ts";
-import { BodyTooLargeError, readBodyLimited } from "../src/hono/index.ts";
-import { redactUrl } from "../src/http.ts";
-import { defaultMaxAgeMs } from "../src/retry-policy.ts";
+import { bearerToken, tokenMatcher } from "../../src/hono/auth.ts";
+import { type ErrorIssue, errorResponse } from "../../src/hono/errors.ts";
+import { BodyTooLargeError, readBodyLimited } from "../../src/hono/index.ts";
+import { redactUrl } from "../../src/sinks/http.ts";
+import { defaultMaxAgeMs } from "../../src/sinks/retry-policy.ts";
+import { loadRelayConfig, type RelayConfig, type RelayEndpoint } from "../env.ts";
+import { checkListInput, QueueInputError } from "../queue/admin.ts";
+import { partitionsOf, queueStub, snapshotOf } from "../queue/snapshot.ts";
 import { corsFor } from "./cors.ts";
-import { loadRelayConfig, type RelayConfig, type RelayEndpoint } from "./env.ts";
 import type { AppEnv } from "./ingest.ts";
 import { prometheusContentType, renderPrometheus } from "./metrics.ts";
-import { checkListInput, QueueInputError } from "./queue-admin.ts";
-import { partitionsOf, queueStub, snapshotOf } from "./snapshot.ts";
 
 const realm = "registry-relay-admin";
 const maxAdminBodyBytes = 64 * 1024;

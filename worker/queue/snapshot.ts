@@ -1,7 +1,7 @@
 // One endpoint's state seen through all of its partitions: what the admin API and /metrics show.
-import type { Env, RelayEndpoint } from "./env.ts";
+import type { Env, RelayEndpoint } from "../env.ts";
+import { LATENCY_BUCKETS_MS, type QueueStatus } from "./endpoint-queue.ts";
 import { queueName } from "./partition.ts";
-import { LATENCY_BUCKETS_MS, type QueueStatus } from "./queue.ts";
 
 /**
  * The stub of the Durable Object holding one partition of an endpoint's queue.

@@ -1,11 +1,15 @@
 // Small pure helpers of the EndpointQueue around one delivery attempt: which envelope line to
 // send, and the counters and latency it adds. What a failed attempt means (retry when, or
-// dead-letter why, and the stored error text) is the core's retry policy (src/retry-policy.ts),
+// dead-letter why, and the stored error text) is the core's retry policy (src/sinks/retry-policy.ts),
 // the same one RetryingSink applies; the attempt itself is one core HttpSink write.
-import type { EndpointConfig } from "../src/config.ts";
-import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../src/constants.ts";
-import type { EndpointMetricsSnapshot } from "../src/metrics.ts";
-import type { QueueCounters } from "./queue-schema.ts";
+import type { EndpointConfig } from "../../src/endpoint/config.ts";
+import type { EndpointMetricsSnapshot } from "../../src/endpoint/metrics.ts";
+import {
+  type EnvelopeMediaType,
+  EventsMediaType,
+  EventsMediaTypeV2,
+} from "../../src/event/constants.ts";
+import type { QueueCounters } from "./store.ts";
 
 /**
  * The envelope line a batch is sent as: the line it arrived on when that is one of the two
@@ -14,7 +18,7 @@ import type { QueueCounters } from "./queue-schema.ts";
  *
  * @example
  * ```ts
- * import { outgoingMediaType } from "./queue-delivery.ts";
+ * import { outgoingMediaType } from "./delivery.ts";
  * outgoingMediaType("application/json", config); // config.mediaType
  * ```
  */
@@ -31,7 +35,7 @@ export function outgoingMediaType(
  *
  * @example
  * ```ts
- * import { addAttemptCounters } from "./queue-delivery.ts";
+ * import { addAttemptCounters } from "./delivery.ts";
  * const counters = addAttemptCounters(meta.counters, metrics.snapshot());
  * ```
  */
@@ -57,7 +61,7 @@ export function addAttemptCounters(
  *
  * @example
  * ```ts
- * import { answeredStatus } from "./queue-delivery.ts";
+ * import { answeredStatus } from "./delivery.ts";
  * answeredStatus({ statuses: { "202 Accepted": 1 } }); // 202
  * ```
  */
@@ -71,7 +75,7 @@ export function answeredStatus(attempt: Pick<EndpointMetricsSnapshot, "statuses"
  *
  * @example
  * ```ts
- * import { observeLatency } from "./queue-delivery.ts";
+ * import { observeLatency } from "./delivery.ts";
  * const next = observeLatency({ buckets: [0, 0], sum: 0, count: 0 }, [10, 100], 42);
  * // { buckets: [0, 1], sum: 42, count: 1 }
  * ```

@@ -12,8 +12,8 @@ import {
   EventActionPush,
   EventsMediaType,
   EventsMediaTypeV2,
-} from "./constants.ts";
-import type { OverflowPolicy } from "./queue.ts";
+} from "../event/constants.ts";
+import type { OverflowPolicy } from "../sinks/queue.ts";
 
 /**
  * One problem found in a configuration: `key` is the path of the offending key

@@ -1,7 +1,7 @@
 // CORS for the admin API: only origins listed in RELAY_CORS_ORIGINS, compared exactly. Ingest has
 // no CORS at all (registries are not browsers).
 import type { Context, Env, MiddlewareHandler } from "hono";
-import { errorResponse } from "../src/hono/errors.ts";
+import { errorResponse } from "../../src/hono/errors.ts";
 
 const allowMethods = "GET, POST, DELETE, OPTIONS";
 const allowHeaders = "authorization, content-type";

@@ -1,6 +1,8 @@
 // Retries a write until it succeeds (go-events' `RetryingSink`), plus what upstream lacks: attempt
 // and age limits, final-error classification and `Retry-After`, all ending in a dead letter. What a
 // failure means is decided by the shared retry policy (retry-policy.ts), as in the relay's queue.
+
+import type { Event } from "../event/schema.ts";
 import {
   classifyDeliveryError,
   type DeadLetterReason,
@@ -9,7 +11,6 @@ import {
   deliveredBefore,
   maxRetryAfterMs,
 } from "./retry-policy.ts";
-import type { Event } from "./schema.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock, RetryStrategy } from "./strategies.ts";
 

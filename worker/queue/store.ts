@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { MIGRATIONS } from "./queue-schema.ts";
+ * import { MIGRATIONS } from "./store.ts";
  * const latest = MIGRATIONS.length; // the schema version a migrated database reports
  * ```
  */
@@ -42,7 +42,7 @@ export const MIGRATIONS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { migrate } from "./queue-schema.ts";
+ * import { migrate } from "./store.ts";
  * ctx.blockConcurrencyWhile(async () => { migrate(ctx.storage); });
  * ```
  */
@@ -68,7 +68,7 @@ export function migrate(storage: DurableObjectStorage): number {
  *
  * @example
  * ```ts
- * import type { EventRow } from "./queue-schema.ts";
+ * import type { EventRow } from "./store.ts";
  * const due = (row: EventRow, now: number) => row.state === "pending" && row.next_attempt_at <= now;
  * ```
  */
@@ -96,7 +96,7 @@ export interface EventRow extends Record<string, SqlStorageValue> {
  *
  * @example
  * ```ts
- * import type { QueueCounters } from "./queue-schema.ts";
+ * import type { QueueCounters } from "./store.ts";
  * const attempts = (c: QueueCounters) => c.successes + c.failures + c.errors;
  * ```
  */
@@ -116,7 +116,7 @@ export interface QueueCounters {
  *
  * @example
  * ```ts
- * import { readMeta } from "./queue-schema.ts";
+ * import { readMeta } from "./store.ts";
  * const { paused, pauseReason } = readMeta(ctx.storage.sql);
  * ```
  */
@@ -140,7 +140,7 @@ export interface QueueMeta {
  *
  * @example
  * ```ts
- * import { emptyMeta } from "./queue-schema.ts";
+ * import { emptyMeta } from "./store.ts";
  * emptyMeta(13).paused; // false
  * ```
  */
@@ -167,7 +167,7 @@ export function emptyMeta(bucketCount: number): QueueMeta {
  *
  * @example
  * ```ts
- * import { readMeta } from "./queue-schema.ts";
+ * import { readMeta } from "./store.ts";
  * const meta = readMeta(ctx.storage.sql, 13);
  * ```
  */
@@ -186,7 +186,7 @@ export function readMeta(sql: SqlStorage, bucketCount: number): QueueMeta {
  *
  * @example
  * ```ts
- * import { writeMeta } from "./queue-schema.ts";
+ * import { writeMeta } from "./store.ts";
  * writeMeta(ctx.storage.sql, { paused: true, pauseReason: "410 Gone" });
  * ```
  */

@@ -1,13 +1,13 @@
 // The EndpointQueue's admin queries (list, replay, purge) and the checks of their inputs. Each
 // takes the object's SqlStorage; the caller runs the writes inside one transaction.
-import type { EventRow } from "./queue-schema.ts";
+import type { EventRow } from "./store.ts";
 
 /**
  * SQLite in Durable Objects binds at most 100 parameters per statement; stay well below.
  *
  * @example
  * ```ts
- * import { chunks, MAX_BOUND_PARAMETERS } from "./queue-admin.ts";
+ * import { chunks, MAX_BOUND_PARAMETERS } from "./admin.ts";
  * for (const part of chunks(ids, MAX_BOUND_PARAMETERS)) sql.exec(selectIn(part.length), ...part);
  * ```
  */
@@ -21,7 +21,7 @@ export const MAX_BOUND_PARAMETERS = 90;
  *
  * @example
  * ```ts
- * import type { QueueItem } from "./queue-admin.ts";
+ * import type { QueueItem } from "./admin.ts";
  * const late = (item: QueueItem) => item.attempts > 3;
  * const about = (item: QueueItem) => `${item.repository}${item.tag ? `:${item.tag}` : ""}@${item.digest}`;
  * ```
@@ -50,7 +50,7 @@ export interface QueueItem {
  *
  * @example
  * ```ts
- * import { type ListedRow, toItem } from "./queue-admin.ts";
+ * import { type ListedRow, toItem } from "./admin.ts";
  * const show = (row: ListedRow) => toItem(row).digest; // the target's digest, if any
  * ```
  */
@@ -86,7 +86,7 @@ const textOf = (value: SqlStorageValue): string | undefined =>
  *
  * @example
  * ```ts
- * import { toItem } from "./queue-admin.ts";
+ * import { toItem } from "./admin.ts";
  * const items = rows.map(toItem);
  * ```
  */
@@ -117,7 +117,7 @@ export function toItem(row: ListedRow): QueueItem {
  *
  * @example
  * ```ts
- * import type { ListInput } from "./queue-admin.ts";
+ * import type { ListInput } from "./admin.ts";
  * const firstPage: ListInput = { state: "dead", limit: 100 };
  * ```
  */
@@ -132,7 +132,7 @@ export interface ListInput {
  *
  * @example
  * ```ts
- * import type { ListResult } from "./queue-admin.ts";
+ * import type { ListResult } from "./admin.ts";
  * const ids = (page: ListResult) => page.items.map((item) => item.id);
  * ```
  */
@@ -146,7 +146,7 @@ export interface ListResult {
  *
  * @example
  * ```ts
- * import { DEFAULT_PAGE_SIZE } from "./queue-admin.ts";
+ * import { DEFAULT_PAGE_SIZE } from "./admin.ts";
  * const pages = Math.ceil(depth / DEFAULT_PAGE_SIZE);
  * ```
  */
@@ -157,7 +157,7 @@ export const DEFAULT_PAGE_SIZE = 50;
  *
  * @example
  * ```ts
- * import { MAX_PAGE_SIZE } from "./queue-admin.ts";
+ * import { MAX_PAGE_SIZE } from "./admin.ts";
  * await stub.list({ state: "dead", limit: MAX_PAGE_SIZE });
  * ```
  */
@@ -168,7 +168,7 @@ export const MAX_PAGE_SIZE = 500;
  *
  * @example
  * ```ts
- * import { QueueInputError } from "./queue-admin.ts";
+ * import { QueueInputError } from "./admin.ts";
  * throw new QueueInputError("limit", "must be an integer from 1 to 500");
  * ```
  */
@@ -186,7 +186,7 @@ export class QueueInputError extends TypeError {
  *
  * @example
  * ```ts
- * import { checkListInput } from "./queue-admin.ts";
+ * import { checkListInput } from "./admin.ts";
  * checkListInput({ state: "pending", cursor: "41" }); // { state: "pending", after: 41, limit: 50 }
  * ```
  */
@@ -226,7 +226,7 @@ export function checkListInput(input: unknown): {
  *
  * @example
  * ```ts
- * import { listPage } from "./queue-admin.ts";
+ * import { listPage } from "./admin.ts";
  * const page = listPage(ctx.storage.sql, { state: "dead", after: 0, limit: 50 });
  * ```
  */
@@ -252,7 +252,7 @@ export function listPage(
  *
  * @example
  * ```ts
- * import { checkReplayIds } from "./queue-admin.ts";
+ * import { checkReplayIds } from "./admin.ts";
  * checkReplayIds({ ids: ["a", "b"] }); // ["a", "b"]
  * ```
  */
@@ -273,7 +273,7 @@ export function checkReplayIds(input: unknown): string[] | undefined {
  *
  * @example
  * ```ts
- * import { chunks } from "./queue-admin.ts";
+ * import { chunks } from "./admin.ts";
  * chunks([1, 2, 3, 4, 5], 2); // [[1, 2], [3, 4], [5]]
  * ```
  */
@@ -292,7 +292,7 @@ const placeholders = (n: number) => new Array<string>(n).fill("?").join(", ");
  *
  * @example
  * ```ts
- * import { replayDead } from "./queue-admin.ts";
+ * import { replayDead } from "./admin.ts";
  * const replayed = ctx.storage.transactionSync(() => replayDead(ctx.storage.sql, undefined, Date.now()));
  * ```
  */
@@ -334,7 +334,7 @@ export function replayDead(sql: SqlStorage, ids: string[] | undefined, now: numb
  *
  * @example
  * ```ts
- * import { purgeDead } from "./queue-admin.ts";
+ * import { purgeDead } from "./admin.ts";
  * const purged = purgeDead(ctx.storage.sql);
  * ```
  */

@@ -1,14 +1,15 @@
 // One notification endpoint in memory, as distribution builds it: ignore filter → queue → retry →
 // HTTP sink, with distribution's defaults and our limits, partitions and redaction.
+
+import type { Event } from "../event/schema.ts";
+import { HttpSink, redactUrl } from "../sinks/http.ts";
+import { IgnoredSink } from "../sinks/ignored.ts";
+import { EventQueue } from "../sinks/queue.ts";
+import { type DeadLetter, RetryingSink } from "../sinks/retrying.ts";
+import { type Sink, SinkClosedError } from "../sinks/sink.ts";
+import { Breaker, type Clock, ExponentialBackoff } from "../sinks/strategies.ts";
 import { type EndpointConfig, type EndpointConfigInput, parseEndpointConfig } from "./config.ts";
-import { HttpSink, redactUrl } from "./http.ts";
-import { IgnoredSink } from "./ignored.ts";
 import { EndpointMetrics, type EndpointMetricsSnapshot } from "./metrics.ts";
-import { EventQueue } from "./queue.ts";
-import { type DeadLetter, RetryingSink } from "./retrying.ts";
-import type { Event } from "./schema.ts";
-import { type Sink, SinkClosedError } from "./sink.ts";
-import { Breaker, type Clock, ExponentialBackoff } from "./strategies.ts";
 
 /**
  * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).

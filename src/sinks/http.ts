@@ -1,12 +1,13 @@
 // The sink that POSTs envelopes to a receiver (distribution's `httpSink`), with what upstream
 // lacks: batching, Standard Webhooks signing, Retry-After and errors that never leak secrets.
-import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "./constants.ts";
-import { encodeEnvelope } from "./envelope.ts";
-import { EndpointMetrics, statusText } from "./metrics.ts";
-import type { Event } from "./schema.ts";
+
+import { EndpointMetrics, statusText } from "../endpoint/metrics.ts";
+import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
+import { encodeEnvelope } from "../event/envelope.ts";
+import type { Event } from "../event/schema.ts";
+import { signWebhook } from "../webhooks/webhooks.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock } from "./strategies.ts";
-import { signWebhook } from "./webhooks.ts";
 
 /**
  * Extra request headers: a `Headers`, or a record of one value or a list of values per name

@@ -1,7 +1,7 @@
 // Retry strategies for RetryingSink, ported from go-events (`Breaker`, `ExponentialBackoff`).
 // Both keep state across writes (a success on any write resets it), as upstream does, and can
 // hand that state out and take it back (`snapshot`, `restore`) for queues that outlive their runtime.
-import type { Event } from "./schema.ts";
+import type { Event } from "../event/schema.ts";
 
 /**
  * Decides how long a {@link RetryingSink} waits before each attempt and whether a failure drops
