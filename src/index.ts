@@ -2,7 +2,6 @@
 
 export * from "./endpoint/config.ts";
 export * from "./endpoint/endpoint.ts";
-export * from "./endpoint/metrics.ts";
 export * from "./event/bridge.ts";
 export * from "./event/constants.ts";
 export * from "./event/envelope.ts";
@@ -11,6 +10,7 @@ export * from "./event/schema.ts";
 export * from "./sinks/broadcaster.ts";
 export * from "./sinks/http.ts";
 export * from "./sinks/ignored.ts";
+export * from "./sinks/metrics.ts";
 export * from "./sinks/queue.ts";
 export * from "./sinks/retry-policy.ts";
 export * from "./sinks/retrying.ts";

@@ -4,12 +4,12 @@
 import type { Event } from "../event/schema.ts";
 import { HttpSink, redactUrl } from "../sinks/http.ts";
 import { IgnoredSink } from "../sinks/ignored.ts";
+import { EndpointMetrics, type EndpointMetricsSnapshot } from "../sinks/metrics.ts";
 import { EventQueue } from "../sinks/queue.ts";
 import { type DeadLetter, RetryingSink } from "../sinks/retrying.ts";
 import { type Sink, SinkClosedError } from "../sinks/sink.ts";
 import { Breaker, type Clock, ExponentialBackoff } from "../sinks/strategies.ts";
 import { type EndpointConfig, type EndpointConfigInput, parseEndpointConfig } from "./config.ts";
-import { EndpointMetrics, type EndpointMetricsSnapshot } from "./metrics.ts";
 
 /**
  * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).

@@ -1,11 +1,11 @@
 // The sink that POSTs envelopes to a receiver (distribution's `httpSink`), with what upstream
 // lacks: batching, Standard Webhooks signing, Retry-After and errors that never leak secrets.
 
-import { EndpointMetrics, statusText } from "../endpoint/metrics.ts";
 import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
 import { encodeEnvelope } from "../event/envelope.ts";
 import type { Event } from "../event/schema.ts";
 import { signWebhook } from "../webhooks/webhooks.ts";
+import { EndpointMetrics, statusText } from "./metrics.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock } from "./strategies.ts";
 

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  EndpointMetrics,
-  type EndpointMetricsSnapshot,
-  statusText,
-} from "../../src/endpoint/metrics.ts";
 import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 import { encodeEnvelope, parseEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
@@ -18,6 +13,11 @@ import {
   parseRetryAfter,
   redactUrl,
 } from "../../src/sinks/http.ts";
+import {
+  EndpointMetrics,
+  type EndpointMetricsSnapshot,
+  statusText,
+} from "../../src/sinks/metrics.ts";
 import { classifyDeliveryError } from "../../src/sinks/retrying.ts";
 import { SinkClosedError } from "../../src/sinks/sink.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";

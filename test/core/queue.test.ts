@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EndpointMetrics } from "../../src/endpoint/metrics.ts";
+import { EndpointMetrics } from "../../src/sinks/metrics.ts";
 import { EventQueue, QueueFullError } from "../../src/sinks/queue.ts";
 import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
 

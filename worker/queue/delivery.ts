@@ -3,7 +3,7 @@
 // dead-letter why, and the stored error text) is the core's retry policy (src/sinks/retry-policy.ts),
 // the same one RetryingSink applies; the attempt itself is one core HttpSink write.
 import type { EndpointConfig } from "../../src/endpoint/config.ts";
-import type { EndpointMetricsSnapshot } from "../../src/endpoint/metrics.ts";
+import type { EndpointMetricsSnapshot } from "../../src/sinks/metrics.ts";
 import {
   type EnvelopeMediaType,
   EventsMediaType,

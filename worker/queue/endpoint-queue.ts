@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { strategyFor } from "../../src/endpoint/endpoint.ts";
-import { EndpointMetrics } from "../../src/endpoint/metrics.ts";
+import { EndpointMetrics } from "../../src/sinks/metrics.ts";
 import { type Event, EventSchema } from "../../src/event/schema.ts";
 import { HttpSink } from "../../src/sinks/http.ts";
 import {
