@@ -1,6 +1,7 @@
 // registry-relay: the runtime-agnostic core. Re-exports only; one concept per module.
 
 export * from "./endpoint/config.ts";
+export * from "./endpoint/duration.ts";
 export * from "./endpoint/endpoint.ts";
 export * from "./event/bridge.ts";
 export * from "./event/constants.ts";

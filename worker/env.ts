@@ -1,21 +1,13 @@
-// The Worker's bindings and their validation. Everything is checked at the first request and a
-// bad value fails loudly with the key it came from; values themselves are never echoed, since
-// RELAY_ENDPOINTS carries header values and signing secrets.
+// The Worker's configuration: its string bindings validated into a RelayConfig. Everything is
+// checked at the first request and a bad value fails loudly with the key it came from; values
+// themselves are never echoed, since RELAY_ENDPOINTS carries header values and signing secrets.
+// The queue namespace binding is typed next to the queue (worker/queue/bindings.ts), so that this
+// file, which the queue reads its config from, imports nothing of the queue.
 import { ConfigError, type EndpointConfig, parseEndpointConfig } from "../src/endpoint/config.ts";
 import { defaultMaxBodyBytes } from "../src/hono/index.ts";
-import type { EndpointQueue } from "./queue/endpoint-queue.ts";
 
-/**
- * The Worker's bindings: the queue namespace plus vars and secrets (all strings).
- *
- * @example
- * ```ts
- * import type { Env } from "./env.ts";
- * const app = new Hono<{ Bindings: Env }>();
- * ```
- */
-export interface Env {
-  ENDPOINT_QUEUE: DurableObjectNamespace<EndpointQueue>;
+/** The relay's vars and secrets (all strings): what {@link loadRelayConfig} reads. */
+export interface RelayVars {
   /** JSON array of endpoint configs in the core's `parseEndpointConfig` format. */
   RELAY_ENDPOINTS?: string;
   /** Comma-separated bearer tokens accepted on `POST /v1/events` (secret). */
@@ -35,27 +27,10 @@ export interface Env {
   RELAY_ALLOWED_HOSTS?: string;
 }
 
-/**
- * An endpoint as the relay runs it: the core's config with `name` and `url` required.
- *
- * @example
- * ```ts
- * import type { RelayEndpoint } from "./env.ts";
- * const label = (endpoint: RelayEndpoint) => `${endpoint.name} (${endpoint.partitions} partitions)`;
- * ```
- */
+/** An endpoint as the relay runs it: the core's config with `name` and `url` required. */
 export type RelayEndpoint = EndpointConfig & { name: string; url: string };
 
-/**
- * The validated relay configuration.
- *
- * @example
- * ```ts
- * import { loadRelayConfig, type RelayConfig } from "./env.ts";
- * const config: RelayConfig = loadRelayConfig(env);
- * const enabled = config.endpoints.filter((endpoint) => !endpoint.disabled);
- * ```
- */
+/** The validated relay configuration, parsed once per isolate and shared by every request. */
 export interface RelayConfig {
   endpoints: RelayEndpoint[];
   ingestTokens: string[];
@@ -70,16 +45,6 @@ export interface RelayConfig {
 /**
  * A binding is missing or invalid. `key` names it down to the field, e.g.
  * `RELAY_ENDPOINTS[1].ignore.actions[0]`; the message never contains the value.
- *
- * @example
- * ```ts
- * import { loadRelayConfig, RelayConfigError } from "./env.ts";
- * try {
- *   loadRelayConfig(env);
- * } catch (error) {
- *   if (error instanceof RelayConfigError) console.error(error.key, error.message);
- * }
- * ```
  */
 export class RelayConfigError extends Error {
   override name = "RelayConfigError";
@@ -183,7 +148,7 @@ function checkRelayRules(
  * punycode, canonical IPv4, IPv6 in brackets; no trailing dot), `wildcard` for `*.host` (any
  * subdomain, not `host` itself), `port` only when the entry names one (else any port).
  */
-export interface HostPattern {
+interface HostPattern {
   host: string;
   wildcard: boolean;
   port?: number;
@@ -223,14 +188,8 @@ function parseAllowedHosts(value: string | undefined): HostPattern[] {
 /**
  * Whether the relay may post to `url` under `allowedHosts` (`[]`: any host). A port-less
  * pattern matches any port; otherwise the URL's effective port (80/443 by default) must match.
- *
- * @example
- * ```ts
- * import { isAllowedTarget, loadRelayConfig } from "./env.ts";
- * isAllowedTarget("https://hooks.example.com/in", loadRelayConfig(env).allowedHosts);
- * ```
  */
-export function isAllowedTarget(url: string, allowedHosts: readonly HostPattern[]): boolean {
+function isAllowedTarget(url: string, allowedHosts: readonly HostPattern[]): boolean {
   if (allowedHosts.length === 0) return true;
   let target: URL;
   try {
@@ -303,8 +262,24 @@ function parseCorsOrigins(value: string | undefined): string[] {
   });
 }
 
-function parseRelayConfig(env: Env): RelayConfig {
-  const adminToken = env.RELAY_ADMIN_TOKEN?.trim();
+/**
+ * The admin token, if set. It must be an RFC 6750 token (what Hono's bearerAuth accepts from a
+ * client): any other character could never be presented, and the admin API would stay locked.
+ */
+function parseAdminToken(value: string | undefined): string | undefined {
+  const token = value?.trim();
+  if (!token) return undefined;
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(token)) {
+    throw new RelayConfigError(
+      "RELAY_ADMIN_TOKEN",
+      "must be a bearer token of letters, digits and -._~+/ (e.g. openssl rand -hex 32)",
+    );
+  }
+  return token;
+}
+
+function parseRelayConfig(env: RelayVars): RelayConfig {
+  const adminToken = parseAdminToken(env.RELAY_ADMIN_TOKEN);
   const allowedHosts = parseAllowedHosts(env.RELAY_ALLOWED_HOSTS);
   const ingestTokens = list(env.RELAY_INGEST_TOKENS);
   const allowAnonymous = parseAllowAnonymous(env.RELAY_ALLOW_ANONYMOUS);
@@ -350,18 +325,12 @@ const configKeys = [
 let memo: { fingerprint: string; outcome: RelayConfig | RelayConfigError } | undefined;
 
 /**
- * Validates the bindings into a {@link RelayConfig}. The result is memoized for as long as the
- * binding values stay the same, so calling it on every request is cheap. Throws
- * {@link RelayConfigError} naming the first bad key; logs warnings (short ingest tokens) with
- * `console.warn` once per distinct config.
- *
- * @example
- * ```ts
- * import { loadRelayConfig } from "./env.ts";
- * const { endpoints, maxBodyBytes } = loadRelayConfig(env);
- * ```
+ * Validates the bindings into a {@link RelayConfig}, once per isolate: the result (or the error)
+ * is kept for as long as the raw binding strings stay the same, so the app's config middleware
+ * and the queue can call it on every request or delivery pass. Throws {@link RelayConfigError}
+ * naming the first bad key; logs warnings (short ingest tokens) once per distinct config.
  */
-export function loadRelayConfig(env: Env): RelayConfig {
+export function loadRelayConfig(env: RelayVars): RelayConfig {
   const fingerprint = JSON.stringify(configKeys.map((key) => env[key] ?? null));
   if (memo?.fingerprint !== fingerprint) {
     let outcome: RelayConfig | RelayConfigError;

@@ -2,7 +2,6 @@
 // core's sink chain to the relay, EventQueue (bounded) → RetryingSink → HttpSink. The registry
 // gets its answer only once the events are in the queue, so its own in-memory queue (lost on a
 // registry restart) stays empty. Files, timers and signals live in main.mjs.
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import {
   classifyDeliveryError,
@@ -19,6 +18,7 @@ import {
   RetryingSink,
   SinkClosedError,
 } from "registry-relay";
+import { bearerToken, tokenMatcher } from "registry-relay/hono";
 
 const envelopeTypes = new Set([EventsMediaType, EventsMediaTypeV2, "application/json"]);
 
@@ -39,25 +39,18 @@ export function classifyRelayError(error) {
   return classifyDeliveryError(error);
 }
 
-const sha256 = (text) => createHash("sha256").update(text, "utf8").digest();
-
 /**
- * A constant-time check of `Authorization: Bearer <token>`: both sides are hashed first, so
- * `timingSafeEqual` compares equal lengths and the time says nothing about the token.
- *
- * @example
- * const isValid = bearerChecker("s3cret");
- * isValid("Bearer s3cret"); // true
+ * A check of `Authorization: Bearer <token>` with the core's matcher (the relay's own): both
+ * sides are hashed with SHA-256 first, then compared in constant time.
  */
-export function bearerChecker(expected) {
+function bearerChecker(expected) {
   if (typeof expected !== "string" || expected === "") {
     throw new TypeError("the sidecar token must be a non-empty string");
   }
-  const want = sha256(expected);
-  return (header) => {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
-    const equal = timingSafeEqual(sha256(match?.[1] ?? ""), want);
-    return match !== null && equal;
+  const matches = tokenMatcher([expected]);
+  return async (header) => {
+    const token = bearerToken(header);
+    return token !== undefined && (await matches(token));
   };
 }
 
@@ -197,7 +190,7 @@ export function createSidecar(options) {
     if (req.method !== "POST") {
       return refuse(res, 405, "method_not_allowed", "use POST", { headers: { allow: "POST" } });
     }
-    if (!checkToken(req.headers.authorization)) {
+    if (!(await checkToken(req.headers.authorization))) {
       counts.refused++;
       return refuse(res, 401, "unauthorized", "a valid bearer token is required", {
         headers: { "www-authenticate": 'Bearer realm="registry-relay-sidecar"' },

@@ -21,7 +21,10 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  alias: { "registry-relay": join(root, "src", "index.ts") },
+  alias: {
+    "registry-relay": join(root, "src", "index.ts"),
+    "registry-relay/hono": join(root, "src", "hono", "index.ts"),
+  },
   logLevel: "warning",
 });
 const removeBundle = () => rmSync(outfile, { force: true });

@@ -112,22 +112,16 @@ class PartitionRouter implements Sink<Event> {
     // One queue, or one event (a registry's usual write): straight to its queue.
     if (queues.length === 1) return (queues[0] as EventQueue<Event>).write(...events);
     if (events.length === 1) {
-      const [event] = events as [Event];
-      let queue: EventQueue<Event>;
       try {
-        queue = this.#route(event);
+        const { repository } = (events[0] as Event).target;
+        return (queues[partitionOf(repository, queues.length)] as EventQueue<Event>).write(
+          ...events,
+        );
       } catch (error) {
         return Promise.reject(error); // as the async path: a bad event rejects, never throws
       }
-      return queue.write(event);
     }
     return this.#split(events);
-  }
-
-  #route(event: Event): EventQueue<Event> {
-    return this.#queues[
-      partitionOf(event.target.repository, this.#queues.length)
-    ] as EventQueue<Event>;
   }
 
   async #split(events: Event[]): Promise<void> {

@@ -147,7 +147,6 @@ const REPOSITORY =
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 const TAG = /^\w[\w.-]{0,127}$/;
 
-/** Returns `value` if `valid`, else throws a TypeError naming the method, the field and the rule. */
 function check<T>(method: string, what: string, value: unknown, valid: boolean, rule: string): T {
   if (valid) return value as T;
   const shown = typeof value === "string" ? JSON.stringify(value) : String(value);

@@ -90,11 +90,8 @@ export function uuidv7(now?: number): string {
   return formatUuid(bytes);
 }
 
-/**
- * The current time as Unix milliseconds with a sub-millisecond fraction when the runtime's
- * high-resolution clock agrees with the wall clock (it may drift, or be coarsened or frozen as in
- * Workers); otherwise whole milliseconds from `Date.now()`.
- */
+// Sub-millisecond digits only while the high-resolution clock agrees with the wall clock: it may
+// drift, or be coarsened or frozen as in Workers.
 function preciseNow(): { ms: number; nanos: number } {
   const wall = Date.now();
   // Not in every runtime's type library (workers-types lacks it), hence the structural type.
@@ -129,20 +126,13 @@ function preciseNow(): { ms: number; nanos: number } {
  * ```
  */
 export function formatTimestamp(date?: Date, nanos?: number): string {
-  let ms: number;
-  let fraction: number;
-  if (date === undefined && nanos === undefined) {
-    const now = preciseNow();
-    ms = now.ms;
-    fraction = (((ms % 1000) + 1000) % 1000) * 1e6 + now.nanos;
-  } else {
-    ms = (date ?? new Date()).getTime();
-    if (Number.isNaN(ms)) throw new RangeError("formatTimestamp: invalid date");
-    if (nanos !== undefined && (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999)) {
-      throw new RangeError(`formatTimestamp: nanos must be an integer in [0, 1e9), got ${nanos}`);
-    }
-    fraction = nanos ?? (((ms % 1000) + 1000) % 1000) * 1e6;
+  const now = date === undefined && nanos === undefined ? preciseNow() : undefined;
+  const ms = now ? now.ms : (date ?? new Date()).getTime();
+  if (Number.isNaN(ms)) throw new RangeError("formatTimestamp: invalid date");
+  if (nanos !== undefined && (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999)) {
+    throw new RangeError(`formatTimestamp: nanos must be an integer in [0, 1e9), got ${nanos}`);
   }
+  const fraction = nanos ?? (((ms % 1000) + 1000) % 1000) * 1e6 + (now?.nanos ?? 0);
   const year = new Date(ms).getUTCFullYear();
   if (year < 0 || year > 9999) {
     throw new RangeError(`formatTimestamp: year ${year} is outside 0000-9999`);

@@ -87,44 +87,36 @@ export class Broadcaster<E = Event> implements Sink<E> {
 
   write(...events: E[]): Promise<void> {
     return this.#dispatch(async () => {
-      if (events.length === 0) return;
-      const targets = [...this.#sinks];
-      const errors: unknown[] = [];
-      for (const sink of targets) {
-        try {
-          await sink.write(...events);
-        } catch (error) {
-          if (error instanceof SinkClosedError) {
-            this.#drop(sink);
-            continue;
-          }
-          errors.push(error);
-          this.#report(error, sink, events);
-        }
-      }
-      if (errors.length > 0) throw new BroadcastError(errors, targets.length);
+      if (events.length > 0) await this.#each([...this.#sinks], "write", events);
     });
   }
 
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    // Queue behind pending writes, then refuse new work: close is the dispatcher's last task.
-    const previous = this.#tail;
-    this.#closing = previous.then(async () => {
-      const targets = this.#sinks.splice(0);
-      const errors: unknown[] = [];
-      for (const sink of targets) {
+    // Close is the dispatcher's last task: it waits for pending writes, then refuses new work.
+    this.#closing ??= this.#tail.then(() => this.#each(this.#sinks.splice(0), "close", []));
+    return this.#closing;
+  }
+
+  /** Writes or closes each sink in turn; a closed sink is dropped, other failures collected. */
+  async #each(targets: Sink<E>[], what: "write" | "close", events: E[]): Promise<void> {
+    const errors: unknown[] = [];
+    for (const sink of targets) {
+      try {
+        await (what === "write" ? sink.write(...events) : sink.close());
+      } catch (error) {
+        if (error instanceof SinkClosedError) {
+          this.#drop(sink);
+          continue;
+        }
+        errors.push(error);
         try {
-          await sink.close();
-        } catch (error) {
-          if (error instanceof SinkClosedError) continue;
-          errors.push(error);
-          this.#report(error, sink, []);
+          this.#onError?.(error, sink, events);
+        } catch {
+          // A throwing observer must not turn one sink's failure into everyone's.
         }
       }
-      if (errors.length > 0) throw new BroadcastError(errors, targets.length, "close");
-    });
-    return this.#closing;
+    }
+    if (errors.length > 0) throw new BroadcastError(errors, targets.length, what);
   }
 
   /** Runs `task` after every task dispatched before it; the chain survives failures. */
@@ -138,13 +130,5 @@ export class Broadcaster<E = Event> implements Sink<E> {
   #drop(sink: Sink<E>): void {
     const index = this.#sinks.indexOf(sink);
     if (index >= 0) this.#sinks.splice(index, 1);
-  }
-
-  #report(error: unknown, sink: Sink<E>, events: E[]): void {
-    try {
-      this.#onError?.(error, sink, events);
-    } catch {
-      // A throwing observer must not turn one sink's failure into everyone's.
-    }
   }
 }

@@ -1,26 +1,46 @@
 // The sink that POSTs envelopes to a receiver (distribution's `httpSink`), with what upstream
-// lacks: batching, Standard Webhooks signing, Retry-After and errors that never leak secrets.
+// lacks: batching, Standard Webhooks signing, Retry-After, errors that never leak secrets, and
+// pre-encoded events (a registry's own bytes) sent as they are.
 
 import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
-import { encodeEnvelope } from "../event/envelope.ts";
+import { encodeEnvelope } from "../event/encode.ts";
+import { type EncodedEvent, frameEncoded } from "../event/raw.ts";
 import type { Event } from "../event/schema.ts";
 import { signWebhook } from "../webhooks/webhooks.ts";
-import { EndpointMetrics, statusText } from "./metrics.ts";
+import {
+  describe,
+  HttpEncodeError,
+  HttpRedirectError,
+  HttpRequestError,
+  HttpStatusError,
+  HttpTransportError,
+} from "./http-errors.ts";
+import {
+  checkSecrets,
+  type HeaderPair,
+  type HttpHeaders,
+  messageId,
+  printable,
+  type RequestSetup,
+  requestSetup,
+  scrub,
+  transportError,
+} from "./http-request.ts";
+import { discard, parseRetryAfter, resolveLocation } from "./http-response.ts";
+import { EndpointMetrics } from "./metrics.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock } from "./strategies.ts";
 
-/**
- * Extra request headers: a `Headers`, or a record of one value or a list of values per name
- * (distribution's `headers: { Authorization: [Bearer <token>] }`). Values are appended, so a
- * list sends the header once per value, as Go's `Header.Add` does.
- *
- * @example
- * ```ts
- * import type { HttpHeaders } from "registry-relay";
- * const headers: HttpHeaders = { Authorization: "Bearer s3cr3t", "X-Team": ["a", "b"] };
- * ```
- */
-export type HttpHeaders = Headers | Readonly<Record<string, string | readonly string[]>>;
+export {
+  HttpEncodeError,
+  HttpRedirectError,
+  HttpRequestError,
+  HttpStatusError,
+  HttpTransportError,
+  redactUrl,
+} from "./http-errors.ts";
+export type { HttpHeaders } from "./http-request.ts";
+export { parseRetryAfter } from "./http-response.ts";
 
 /**
  * Options of {@link HttpSink}. Durations are milliseconds.
@@ -56,204 +76,6 @@ export interface HttpSinkOptions {
   followRedirects?: "never" | "same-origin";
 }
 
-/** Fields every delivery error of an {@link HttpSink} write carries. */
-interface Delivery {
-  /**
-   * Events of this write acknowledged by earlier POSTs before this one failed (batching). A
-   * {@link RetryingSink} resends only the rest.
-   */
-  delivered?: number;
-}
-
-/**
- * The receiver answered with a status outside 200–299 (a redirect is the subclass
- * {@link HttpRedirectError}). `retryAfterMs` is its `Retry-After` (seconds or HTTP date) in
- * milliseconds, when it sent one.
- *
- * @example
- * ```ts
- * import { HttpStatusError } from "registry-relay";
- * const error = new HttpStatusError(429, { retryAfterMs: 2000 });
- * error.message; // "httpSink: response status 429 Too Many Requests unaccepted"
- * ```
- */
-export class HttpStatusError extends Error implements Delivery {
-  override readonly name: string = "HttpStatusError";
-  readonly status: number;
-  readonly statusText: string;
-  readonly retryAfterMs?: number;
-  delivered?: number;
-  constructor(status: number, options: { sink?: string; retryAfterMs?: number } = {}) {
-    const text = statusText(status);
-    super(`${options.sink ?? "httpSink"}: response status ${status} ${text} unaccepted`);
-    this.status = status;
-    this.statusText = text;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
-  }
-}
-
-/**
- * The receiver answered with a redirect (3xx), which is never success: a POST redirected with
- * 301, 302 or 303 would reach the new place as a body-less GET, and a 307 or 308 would resend the
- * signed body to wherever `Location` points. `location` is the target, redacted like
- * {@link redactUrl}. 301 and 308 are `permanent`: the default classification dead-letters them
- * at once (update the endpoint URL); 302, 303 and 307 are retried. In browsers a redirect is
- * opaque to scripts: `status` is 0 and there is no `location`.
- *
- * @example
- * ```ts
- * import { HttpRedirectError } from "registry-relay";
- * const error = new HttpRedirectError(308, { location: "https://new.example/hook?token=abc" });
- * error.permanent; // true
- * error.message; // "httpSink: response status 308 Permanent Redirect unaccepted: redirect to
- * //   https://new.example/hook?token=*** not followed: the endpoint moved for good, update its URL"
- * ```
- */
-export class HttpRedirectError extends HttpStatusError {
-  override readonly name: string = "HttpRedirectError";
-  /** Where the receiver redirected to (redacted), when it said and the runtime shows it. */
-  readonly location?: string;
-  /** 301 or 308: the endpoint URL itself is outdated. */
-  readonly permanent: boolean;
-  constructor(
-    status: number,
-    options: { sink?: string; location?: string; retryAfterMs?: number } = {},
-  ) {
-    super(status, options);
-    const sink = options.sink ?? "httpSink";
-    this.permanent = status === 301 || status === 308;
-    if (options.location !== undefined) this.location = redactUrl(options.location);
-    const target = this.location === undefined ? "without Location" : `to ${this.location}`;
-    this.message =
-      status === 0
-        ? `${sink}: redirect not followed (the runtime hides its status and Location)`
-        : `${sink}: response status ${status} ${this.statusText} unaccepted: redirect ${target} not followed${
-            this.permanent ? ": the endpoint moved for good, update its URL" : ""
-          }`;
-  }
-}
-
-/**
- * The request could not be built (its envelope, headers or signature), so nothing was sent. It
- * would fail the same way on every attempt: {@link classifyDeliveryError} calls it final. Not a
- * network error: those are {@link HttpTransportError}, even when the runtime throws a
- * `TypeError` for them (Node's `fetch failed`).
- *
- * @example
- * ```ts
- * import { HttpRequestError } from "registry-relay";
- * try { await sink.write(event); } catch (e) { if (e instanceof HttpRequestError) console.error("unsendable:", e.message); }
- * ```
- */
-export class HttpRequestError extends Error implements Delivery {
-  override readonly name: string = "HttpRequestError";
-  delivered?: number;
-  constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
-    super(`${options.sink ?? "httpSink"}: ${detail}`, { cause: options.cause });
-  }
-}
-
-/**
- * The POST got no status: refused, reset, DNS, TLS, or `timedOut`.
- * `cause` is the runtime's error (a redacted copy if its text contained a secret).
- *
- * @example
- * ```ts
- * import { HttpTransportError } from "registry-relay";
- * try { await sink.write(event); } catch (e) {
- *   if (e instanceof HttpTransportError && e.timedOut) console.warn("receiver too slow");
- * }
- * ```
- */
-export class HttpTransportError extends Error implements Delivery {
-  override readonly name = "HttpTransportError";
-  readonly timedOut: boolean;
-  delivered?: number;
-  constructor(
-    detail: string,
-    options: { sink?: string; cause?: unknown; timedOut?: boolean } = {},
-  ) {
-    super(`${options.sink ?? "httpSink"}: error posting: ${detail}`, { cause: options.cause });
-    this.timedOut = options.timedOut ?? false;
-  }
-}
-
-/**
- * The events of a write could not be encoded as an envelope (a value JSON cannot hold, such as
- * `NaN`): an {@link HttpRequestError}, so final.
- *
- * @example
- * ```ts
- * import { HttpEncodeError } from "registry-relay";
- * try { await sink.write(event); } catch (e) { if (e instanceof HttpEncodeError) console.error(e.message); }
- * ```
- */
-export class HttpEncodeError extends HttpRequestError {
-  override readonly name: string = "HttpEncodeError";
-  constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
-    super(`error marshaling event envelope: ${detail}`, options);
-  }
-}
-
-/**
- * A URL fit for messages: userinfo becomes `***`, every query value becomes `***` (keys stay),
- * the fragment goes. Paths are kept (put tokens in headers or the query, not the path).
- *
- * @example
- * ```ts
- * import { redactUrl } from "registry-relay";
- * redactUrl("https://bot:pw@hooks.example.com/in?token=abc&team=x");
- * // "https://***@hooks.example.com/in?token=***&team=***"
- * ```
- */
-export function redactUrl(input: string | URL): string {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    return "<invalid url>";
-  }
-  if (url.username || url.password) {
-    url.username = "***";
-    url.password = "";
-  }
-  if (url.search) {
-    const keys = [...new URLSearchParams(url.search).keys()];
-    url.search = keys.map((key) => `${encodeURIComponent(key)}=***`).join("&");
-  }
-  url.hash = "";
-  return url.href;
-}
-
-/**
- * A `Retry-After` value in milliseconds: delay-seconds or an HTTP date (relative to `now`);
- * `undefined` when absent or unreadable.
- *
- * @example
- * ```ts
- * import { parseRetryAfter } from "registry-relay";
- * parseRetryAfter("120"); // 120000
- * parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("Wed, 21 Oct 2015 07:27:00 GMT")); // 60000
- * ```
- */
-export function parseRetryAfter(
-  value: string | null | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (value == null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // IMF-fixdate and the obsolete forms all start with a day name or a day number.
-  if (!/^[A-Za-z]{3}|^\d{1,2} /.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** One request header as fetch takes it (a list of pairs keeps repeated names). */
-type HeaderPair = [name: string, value: string];
-/** What `signWebhook` returns: set on every signed POST, replacing configured values. */
-const signedHeaderNames = new Set(["webhook-id", "webhook-timestamp", "webhook-signature"]);
 const ignore = () => undefined;
 const defaultTimeout = 1000;
 /**
@@ -261,160 +83,11 @@ const defaultTimeout = 1000;
  * request until GC, so a bound keeps that list short.
  */
 const controllerUses = 16;
-/** How much of a response body is read before the rest is cancelled. */
-const bodyReadLimit = 64 * 1024;
-/** The reason given when a body is cancelled (a reason spares Node building a DOMException). */
-const unreadBody = "httpSink: response body not needed";
 /** Same-origin redirects followed per attempt at most (with `followRedirects: "same-origin"`). */
 const maxRedirectHops = 3;
-/**
- * Event ids sent as they are in `webhook-id`: ASCII letters, digits and `_-:+/=@~`, 1–256 long.
- * No `.` (the signed content is `id.timestamp.body`), nothing a header value cannot carry.
- */
-const safeMessageId = /^[\w:+/=@~-]{1,256}$/;
-/** What a configured header value may hold: printable ASCII and tab. */
-const headerValue = /^[\t\x20-\x7e]*$/;
-/** What a signature header value may hold (printable ASCII), checked before every POST. */
-const printable = /^[\x20-\x7e]+$/;
 
-/** Configured headers as (name, value) pairs, validated without ever echoing a value. */
-function headerPairs(headers: HttpHeaders | undefined): [string, string][] {
-  if (headers === undefined) return [];
-  const pairs: [string, string][] =
-    headers instanceof Headers
-      ? [...headers.entries()]
-      : Object.entries(headers).flatMap(([name, values]) =>
-          (typeof values === "string" ? [values] : [...values]).map((value): [string, string] => [
-            name,
-            value,
-          ]),
-        );
-  for (const [name, value] of pairs) {
-    if (!token.test(name))
-      throw new TypeError(`httpSink: header name ${JSON.stringify(name)} is not a valid token`);
-    // Printable ASCII only: runtimes disagree on anything else (browsers and Node refuse what is
-    // above U+00FF at every POST, workerd sends it as UTF-8 and logs the value). The runtime's
-    // own check runs too, once, here.
-    let valid = typeof value === "string" && headerValue.test(value);
-    try {
-      if (valid) new Headers().append(name, value);
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
-      throw new TypeError(
-        `httpSink: header ${name}: value must be printable ASCII (no CR, LF, NUL or other control character)`,
-      );
-    }
-  }
-  return pairs;
-}
-
-/** Catches a bad secret at construction: at write time it would fail every attempt. */
-function checkSecrets(secret: string | readonly string[] | undefined) {
-  if (secret === undefined) return undefined;
-  const list = typeof secret === "string" ? [secret] : [...secret];
-  if (list.length === 0) throw new TypeError("httpSink: secret must not be an empty list");
-  list.forEach((value, index) => {
-    const key = typeof value === "string" ? value.replace(/^whsec_/, "") : "";
-    let valid = key.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(key);
-    try {
-      if (valid) atob(key);
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
-      const at = typeof secret === "string" ? "" : `[${index}]`;
-      throw new TypeError(`httpSink: secret${at} must be whsec_ followed by base64`);
-    }
-  });
-  return secret;
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The Standard Webhooks message id of one POST: the event id for a single event when it is a
- * safe token (stable across retries: the receiver's idempotency key), else a digest of the event
- * ids, equally stable. An id from event content never makes the request unsendable.
- */
-async function messageId(events: Event[]): Promise<string> {
-  const only = events.length === 1 ? events[0]?.id : undefined;
-  if (typeof only === "string" && safeMessageId.test(only)) return only;
-  // JSON keeps the list unambiguous: ids may contain any separator.
-  const ids = new TextEncoder().encode(
-    only === undefined ? JSON.stringify(events.map((event) => event.id)) : only,
-  );
-  const digest = hex(await crypto.subtle.digest("SHA-256", ids));
-  return `${events.length === 1 ? "evt" : "batch"}_${digest.slice(0, 32)}`;
-}
-
-/**
- * Consumes a response body so the connection can be reused, reading at most
- * {@link bodyReadLimit}; the cheapest way differs by body, measured in Node, Deno and Bun:
- * - empty (`content-length: 0`): cancelled. Nothing is lost and the connection stays reusable;
- *   the reason is given so that Node's fetch does not build a DOMException for it.
- * - small, of known length and not encoded: read in one call (a reader loop costs about 0.15 ms
- *   more per POST in Deno).
- * - otherwise: read chunk by chunk up to the limit, the rest cancelled.
- */
-async function discard(response: Response): Promise<void> {
-  const body = response.body;
-  if (body === null) return;
-  try {
-    const length = response.headers.get("content-length");
-    if (length === "0") return await body.cancel(unreadBody);
-    if (
-      length !== null &&
-      Number(length) <= bodyReadLimit &&
-      !response.headers.has("content-encoding")
-    ) {
-      await response.arrayBuffer();
-      return;
-    }
-    const reader = body.getReader();
-    for (let read = 0; read <= bodyReadLimit; ) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      read += chunk.value.byteLength;
-    }
-    await reader.cancel(unreadBody);
-  } catch {
-    // The status already decided the outcome; a body cut short only costs the connection.
-  }
-}
-
-/** `location` resolved against the URL that answered, or undefined when it is no URL. */
-function resolveLocation(location: string | null, base: string): URL | undefined {
-  if (location === null) return undefined;
-  try {
-    return new URL(location, base);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
-    if (e instanceof Error) {
-      if (e.message) parts.push(e.message);
-      e = e.cause;
-    } else {
-      parts.push(String(e));
-      break;
-    }
-  }
-  return parts.join(": ") || "unknown error";
-}
+/** Builds the body of one POST from its batch (throws when it cannot be encoded). */
+type BodyOf<T> = (batch: T[]) => string;
 
 /**
  * POSTs events to `url` as envelopes (`content-type` = the media type), `maxBatch` events per
@@ -428,6 +101,8 @@ function describe(error: unknown): string {
  * `evt_` + the first 32 hex digits of the id's SHA-256 (an id with `.`, spaces, CR, LF, NUL or
  * non-ASCII characters); a batch gets `batch_` + a digest of its ids. Either way it is stable
  * across retries; the timestamp is the attempt's. URL userinfo is sent as Basic auth, like Go.
+ * `writeEncoded` takes events already encoded (`eventTexts`: a registry's own bytes) and sends
+ * each text as it is when it is on this sink's line.
  * Header values are checked at construction (a value the runtime would refuse throws there, not
  * at every POST). Header values and secrets never appear in errors, metrics, `toString` or JSON.
  *
@@ -447,18 +122,10 @@ export class HttpSink implements Sink<Event> {
   readonly timeout: number;
   readonly maxBatch: number;
   readonly metrics: EndpointMetrics;
-  readonly #target: string;
-  readonly #redacted: string;
-  readonly #original: string;
-  readonly #headers: [string, string][];
-  /** What every POST sends: content type, configured headers, Basic auth (built once). */
-  readonly #requestHeaders: readonly HeaderPair[];
-  /** {@link #requestHeaders} without the names signing sets (it replaces them). */
-  readonly #unsignedHeaders: readonly HeaderPair[];
+  /** The URL, headers and values to mask of every POST (built once). */
+  readonly #request: RequestSetup;
   readonly #encodeOptions: { mediaType: EnvelopeMediaType };
-  readonly #basic: string | undefined;
   readonly #secret: string | readonly string[] | undefined;
-  readonly #sensitive: string[];
   readonly #fetch: (input: string, init: RequestInit) => Promise<Response>;
   readonly #now: Clock;
   readonly #followSameOrigin: boolean;
@@ -493,42 +160,9 @@ export class HttpSink implements Sink<Event> {
     this.maxBatch = maxBatch;
     this.mediaType = mediaType;
     this.metrics = options.metrics ?? new EndpointMetrics();
-    this.#headers = headerPairs(options.headers);
-    this.#secret = checkSecrets(options.secret);
-    this.#redacted = redactUrl(target);
-    const original = target.href;
-    const user = decodeURIComponent(target.username);
-    const password = decodeURIComponent(target.password);
-    // fetch refuses URLs with credentials; Go turns them into Basic auth, and so do we.
-    this.#basic =
-      user || password
-        ? `Basic ${base64(new TextEncoder().encode(`${user}:${password}`))}`
-        : undefined;
-    target.username = "";
-    target.password = "";
-    target.hash = "";
-    this.#target = target.href;
-    const secrets = options.secret === undefined ? [] : [options.secret].flat();
-    this.#original = original;
-    this.#sensitive = [
-      user,
-      password,
-      ...new URLSearchParams(target.search).values(),
-      ...this.#headers.map(([, value]) => value),
-      ...secrets,
-    ]
-      .filter((text) => text.length >= 4)
-      .sort((a, b) => b.length - a.length);
     this.#encodeOptions = { mediaType };
-    // The appends `new Headers({ "content-type" })` + `append` per pair would make, as pairs:
-    // built once, and cheaper for fetch to take than a `Headers` or a record.
-    const requestHeaders: HeaderPair[] = [["content-type", mediaType], ...this.#headers];
-    const hasAuthorization = this.#headers.some(([name]) => name.toLowerCase() === "authorization");
-    if (this.#basic && !hasAuthorization) requestHeaders.push(["authorization", this.#basic]);
-    this.#requestHeaders = requestHeaders;
-    this.#unsignedHeaders = requestHeaders.filter(
-      ([name]) => !signedHeaderNames.has(name.toLowerCase()),
-    );
+    this.#request = requestSetup(target, options.headers, options.secret, mediaType);
+    this.#secret = checkSecrets(options.secret);
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
     const follow = options.followRedirects ?? "never";
@@ -539,15 +173,38 @@ export class HttpSink implements Sink<Event> {
   }
 
   write(...events: Event[]): Promise<void> {
+    return this.#start(events, this.#encode);
+  }
+
+  /**
+   * Like `write`, for events already encoded ({@link EncodedEvent}, e.g. from `eventTexts`): a
+   * text whose `mediaType` is this sink's is sent as it is, spliced into distribution's envelope
+   * frame with the others of its POST (`frameEnvelope`); any other is parsed and written on this
+   * sink's line, as `write` would. A text that is not JSON fails the write with
+   * {@link HttpEncodeError}.
+   */
+  writeEncoded(...events: EncodedEvent[]): Promise<void> {
+    return this.#start(events, this.#frame);
+  }
+
+  #start<T extends { id: unknown }>(items: T[], bodyOf: BodyOf<T>): Promise<void> {
     if (this.#closing) return Promise.reject(new SinkClosedError(this.toString()));
     // Single flight, as upstream: one POST at a time, in write order. An idle sink starts at
     // once instead of waiting a turn behind a settled chain.
     const idle = this.#active === 0;
     this.#active++;
-    const run = idle ? this.#deliver(events) : this.#tail.then(() => this.#deliver(events));
+    const run = idle
+      ? this.#deliver(items, bodyOf)
+      : this.#tail.then(() => this.#deliver(items, bodyOf));
     this.#tail = run.catch(ignore);
     return run;
   }
+
+  /** The body of a batch of events. */
+  readonly #encode: BodyOf<Event> = (events) => encodeEnvelope({ events }, this.#encodeOptions);
+
+  /** The body of a batch of encoded events: texts of this line as they are, others re-encoded. */
+  readonly #frame: BodyOf<EncodedEvent> = (events) => frameEncoded(events, this.mediaType);
 
   /** Waits for POSTs already accepted, then refuses new writes. Idempotent. */
   close(): Promise<void> {
@@ -556,31 +213,31 @@ export class HttpSink implements Sink<Event> {
   }
 
   toString(): string {
-    return `httpSink{${this.#redacted}}`;
+    return `httpSink{${this.#request.redacted}}`;
   }
 
   toJSON(): Record<string, unknown> {
     return {
-      url: this.#redacted,
+      url: this.#request.redacted,
       mediaType: this.mediaType,
       timeout: this.timeout,
       maxBatch: this.maxBatch,
-      headers: [...new Set(this.#headers.map(([name]) => name))],
+      headers: [...new Set(this.#request.headers.map(([name]) => name))],
       signed: this.#secret !== undefined,
     };
   }
 
-  async #deliver(events: Event[]): Promise<void> {
+  async #deliver<T extends { id: unknown }>(items: T[], bodyOf: BodyOf<T>): Promise<void> {
     try {
-      if (events.length <= this.maxBatch) {
-        if (events.length > 0) await this.#post(events);
+      if (items.length <= this.maxBatch) {
+        if (items.length > 0) await this.#post(items, bodyOf);
         return;
       }
       let delivered = 0;
-      for (let start = 0; start < events.length; start += this.maxBatch) {
-        const batch = events.slice(start, start + this.maxBatch);
+      for (let start = 0; start < items.length; start += this.maxBatch) {
+        const batch = items.slice(start, start + this.maxBatch);
         try {
-          await this.#post(batch);
+          await this.#post(batch, bodyOf);
         } catch (error) {
           if (
             delivered > 0 &&
@@ -599,10 +256,10 @@ export class HttpSink implements Sink<Event> {
     }
   }
 
-  async #post(events: Event[]): Promise<void> {
+  async #post<T extends { id: unknown }>(batch: T[], bodyOf: BodyOf<T>): Promise<void> {
     let body: string;
     try {
-      body = encodeEnvelope({ events }, this.#encodeOptions);
+      body = bodyOf(batch);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new HttpEncodeError(detail, { sink: this.toString(), cause: error });
@@ -611,15 +268,18 @@ export class HttpSink implements Sink<Event> {
     // and would recur (final), while anything fetch throws is the network's (retried).
     let headers: HeaderPair[];
     // A fresh outer array per request: a custom `fetch` may keep or change what it is given.
-    if (this.#secret === undefined) headers = this.#requestHeaders.slice();
+    if (this.#secret === undefined) headers = this.#request.requestHeaders.slice();
     else {
       try {
-        headers = await this.#signedHeaders(this.#secret, events, body);
+        headers = await this.#signedHeaders(this.#secret, batch, body);
       } catch (error) {
-        throw new HttpRequestError(`cannot sign the request: ${this.#scrub(describe(error))}`, {
-          sink: this.toString(),
-          cause: error,
-        });
+        throw new HttpRequestError(
+          `cannot sign the request: ${scrub(describe(error), this.#request)}`,
+          {
+            sink: this.toString(),
+            cause: error,
+          },
+        );
       }
     }
     const controller = this.#attemptController();
@@ -629,7 +289,7 @@ export class HttpSink implements Sink<Event> {
       controller.abort();
     }, this.timeout);
     try {
-      let url = this.#target;
+      let url = this.#request.target;
       for (let hops = 0; ; hops++) {
         let response: Response;
         try {
@@ -642,7 +302,13 @@ export class HttpSink implements Sink<Event> {
           });
         } catch (error) {
           this.metrics.error();
-          throw this.#transportError(error, timedOut);
+          const sink = this.toString();
+          throw transportError(error, {
+            sink,
+            timedOut,
+            timeout: this.timeout,
+            request: this.#request,
+          });
         }
         await discard(response);
         const { status } = response;
@@ -681,7 +347,7 @@ export class HttpSink implements Sink<Event> {
   /** The headers of one signed POST: the fixed ones and a fresh, checked signature. */
   async #signedHeaders(
     secret: string | readonly string[],
-    events: Event[],
+    events: readonly { id: unknown }[],
     body: string,
   ): Promise<HeaderPair[]> {
     const signed = await signWebhook({
@@ -695,7 +361,7 @@ export class HttpSink implements Sink<Event> {
       if (!printable.test(value)) throw new TypeError(`${name} is not a valid header value`);
     }
     // As `Headers.set`: the signature headers replace configured ones of the same name.
-    return [...this.#unsignedHeaders, ...pairs];
+    return [...this.#request.unsignedHeaders, ...pairs];
   }
 
   /** Whether to follow this redirect: opted in, 307/308, same origin, hops left. */
@@ -705,7 +371,7 @@ export class HttpSink implements Sink<Event> {
       (status === 307 || status === 308) &&
       location !== undefined &&
       hops < maxRedirectHops &&
-      location.origin === new URL(this.#target).origin &&
+      location.origin === new URL(this.#request.target).origin &&
       location.username === "" &&
       location.password === ""
     );
@@ -729,33 +395,5 @@ export class HttpSink implements Sink<Event> {
     }
     this.#controllerUses++;
     return controller;
-  }
-
-  #transportError(error: unknown, timedOut: boolean): HttpTransportError {
-    const sink = this.toString();
-    if (timedOut) {
-      return new HttpTransportError(`timeout after ${this.timeout}ms`, {
-        sink,
-        cause: error,
-        timedOut,
-      });
-    }
-    const detail = describe(error);
-    const scrubbed = this.#scrub(detail);
-    // Some runtimes put the request URL (with its query) into messages: keep those out.
-    const cause =
-      scrubbed === detail
-        ? error
-        : Object.assign(new Error(scrubbed), {
-            name: error instanceof Error ? error.name : "Error",
-          });
-    return new HttpTransportError(scrubbed, { sink, cause });
-  }
-
-  #scrub(text: string): string {
-    let clean = text.split(this.#original).join(this.#redacted);
-    clean = clean.split(this.#target).join(this.#redacted);
-    for (const secret of this.#sensitive) clean = clean.split(secret).join("***");
-    return clean;
   }
 }

@@ -24,6 +24,27 @@ export interface IgnoreRules {
 type Filterable = { action: string; target?: { mediaType?: string } };
 
 /**
+ * The ignore rules as a plain predicate: `true` for an event they drop (its `action`, or its
+ * `target.mediaType`, is listed). {@link IgnoredSink} filters with it; so does anything that needs
+ * the same decision without a sink, such as the relay's ingest.
+ *
+ * @example
+ * ```ts
+ * import { BlobMediaType, ignoredBy } from "registry-relay";
+ * const ignored = ignoredBy({ mediaTypes: [BlobMediaType], actions: ["pull"] });
+ * const kept = envelope.events.filter((event) => !ignored(event));
+ * ```
+ */
+export function ignoredBy(rules: IgnoreRules = {}): (event: Filterable) => boolean {
+  const mediaTypes: ReadonlySet<string> = new Set(rules.mediaTypes ?? []);
+  const actions: ReadonlySet<string> = new Set(rules.actions ?? []);
+  return (event) => {
+    const mediaType = event.target?.mediaType;
+    return actions.has(event.action) || (mediaType !== undefined && mediaTypes.has(mediaType));
+  };
+}
+
+/**
  * Drops events whose `target.mediaType` or `action` is ignored and forwards the survivors of a
  * write as one write (nothing is written when none survive; the write still resolves). An
  * actions-only filter works (upstream bug #2916 is fixed here). Close closes the sink behind it
@@ -37,24 +58,14 @@ type Filterable = { action: string; target?: { mediaType?: string } };
  * ```
  */
 export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
-  readonly #mediaTypes: ReadonlySet<string>;
-  readonly #actions: ReadonlySet<string>;
   readonly #sink: Sink<E>;
   #closing: Promise<void> | undefined;
+  /** Whether `event` is dropped by these rules ({@link ignoredBy}). */
+  readonly ignores: (event: E) => boolean;
 
   constructor(sink: Sink<E>, rules: IgnoreRules = {}) {
     this.#sink = sink;
-    this.#mediaTypes = new Set(rules.mediaTypes ?? []);
-    this.#actions = new Set(rules.actions ?? []);
-  }
-
-  /** Whether `event` is dropped by these rules. */
-  ignores(event: E): boolean {
-    const mediaType = event.target?.mediaType;
-    return (
-      this.#actions.has(event.action) ||
-      (mediaType !== undefined && this.#mediaTypes.has(mediaType))
-    );
+    this.ignores = ignoredBy(rules);
   }
 
   async write(...events: E[]): Promise<void> {

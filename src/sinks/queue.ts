@@ -1,6 +1,7 @@
 // The per-endpoint FIFO (distribution's `eventQueue`, go-events' `Queue`): writes are accepted at
 // once and a single drainer hands them, one write at a time and in order, to the next sink.
 import type { Event } from "../event/schema.ts";
+import { endpointDefaults } from "./defaults.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 
 /**
@@ -69,19 +70,18 @@ export class QueueFullError extends Error {
   }
 }
 
-function logLoss(error: unknown, events: unknown[]): void {
-  console.error(
-    `eventqueue: error writing ${events.length} event(s), these events will be lost:`,
-    error instanceof Error ? error.message : error,
-  );
-}
+const log = (what: string, error: unknown) =>
+  console.error(`eventqueue: ${what}:`, error instanceof Error ? error.message : error);
 
-/** Runs a user hook; a throwing hook must not stop the drainer. */
+const logLoss = (error: unknown, events: unknown[]) =>
+  log(`error writing ${events.length} event(s), these events will be lost`, error);
+
+// A throwing user hook must not stop the drainer.
 function safely(hook: () => void): void {
   try {
     hook();
   } catch (error) {
-    console.error("eventqueue: hook failed:", error instanceof Error ? error.message : error);
+    log("hook failed", error);
   }
 }
 
@@ -114,7 +114,7 @@ export class EventQueue<E = Event> implements Sink<E> {
   #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, options: EventQueueOptions<E> = {}) {
-    const { capacity = Number.POSITIVE_INFINITY, overflow = "reject" } = options;
+    const { capacity = Number.POSITIVE_INFINITY, overflow = endpointDefaults.overflow } = options;
     if (capacity !== Number.POSITIVE_INFINITY && !(Number.isInteger(capacity) && capacity >= 1)) {
       throw new RangeError(`EventQueue capacity must be an integer >= 1, got ${capacity}`);
     }

@@ -2,17 +2,14 @@ import type { Event } from "../event/schema.ts";
 
 /**
  * A destination for events, in the shape of go-events' `Sink`: behaviour comes from
- * composition, each sink wrapping another (filter → queue → retry → http).
+ * composition, each sink wrapping another (filter → queue → retry → http). `write` resolves once
+ * the events are committed to this sink (a queue: accepted; the HTTP sink: acknowledged by the
+ * receiver) and rejects if they were not; `close` flushes what the sink owns, then releases it.
  *
- * `write` resolves once the events are committed to this sink (for a queue: accepted;
- * for the HTTP sink: acknowledged by the receiver) and rejects if they were not.
- * `close` flushes what the sink owns, then releases it.
- *
- * Close rule (one rule for every sink in this package): `close()` is idempotent. The
- * first call does the work; later calls return the same promise. A `write` after
- * `close()` has started rejects with {@link SinkClosedError}. Upstream's notifications
- * package errored on a second close while go-events returned nil; we follow go-events
- * because a shutdown path that closes twice should not have to special-case it.
+ * The close rule of every sink here: `close()` is idempotent (later calls return the first call's
+ * promise) and a `write` after it rejects with {@link SinkClosedError}. Upstream's notifications
+ * errored on a second close, go-events returned nil; we follow go-events so that a shutdown path
+ * that closes twice need not special-case it.
  *
  * @example
  * ```ts

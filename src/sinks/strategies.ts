@@ -2,6 +2,7 @@
 // Both keep state across writes (a success on any write resets it), as upstream does, and can
 // hand that state out and take it back (`snapshot`, `restore`) for queues that outlive their runtime.
 import type { Event } from "../event/schema.ts";
+import { endpointDefaults } from "./defaults.ts";
 
 /**
  * Decides how long a {@link RetryingSink} waits before each attempt and whether a failure drops
@@ -22,7 +23,6 @@ export interface RetryStrategy<E = Event> {
   proceed(events: E[]): number;
   /** Records a failed attempt; `true` asks RetryingSink to stop retrying these events. */
   failure(events: E[], error: unknown): boolean;
-  /** Records a successful attempt. */
   success(events: E[]): void;
 }
 
@@ -96,9 +96,7 @@ abstract class Streak<E> implements RetryStrategy<E> {
 
   /**
    * Takes back a state from {@link snapshot} (say after a restart): later `proceed` calls answer
-   * as if those failures had happened in this object.
-   *
-   * @throws RangeError unless `failures` is an integer >= 0 and `lastFailureAt` a time >= 0.
+   * as if those failures had happened here. Throws RangeError for a negative or fractional count.
    */
   restore(state: StrategyState): void {
     const { failures, lastFailureAt } = state;
@@ -113,14 +111,14 @@ abstract class Streak<E> implements RetryStrategy<E> {
 /**
  * Distribution's circuit breaker: after `threshold` consecutive failures, attempts are spaced
  * `backoffMs` after the last failure. The first `threshold` attempts of a failure streak go back
- * to back; it never asks to drop. `new Breaker(10, 1000)` is distribution's default.
- * `snapshot()` and `restore(state)` save and load its {@link StrategyState}.
+ * to back; it never asks to drop. The defaults are distribution's: `new Breaker()` is
+ * `new Breaker(10, 1000)`. `snapshot()` and `restore(state)` save and load its {@link StrategyState}.
  *
  * @example
  * ```ts
  * import { Breaker, RetryingSink } from "registry-relay";
- * const retrying = new RetryingSink(http, new Breaker(10, 1000));
- * const restored = new Breaker(10, 1000);
+ * const retrying = new RetryingSink(http, new Breaker(5, 2000));
+ * const restored = new Breaker(); // distribution's: 10 failures, then 1 s apart
  * restored.restore({ failures: 12, lastFailureAt: Date.now() - 400 }); // proceed() ≈ 600
  * ```
  */
@@ -128,7 +126,11 @@ export class Breaker<E = Event> extends Streak<E> {
   readonly threshold: number;
   readonly backoffMs: number;
 
-  constructor(threshold: number, backoffMs: number, options: { now?: Clock } = {}) {
+  constructor(
+    threshold: number = endpointDefaults.threshold,
+    backoffMs: number = endpointDefaults.backoff,
+    options: { now?: Clock } = {},
+  ) {
     super(options.now);
     this.threshold = nonNegative(threshold, "Breaker threshold");
     this.backoffMs = nonNegative(backoffMs, "Breaker backoffMs");
@@ -181,8 +183,9 @@ export class ExponentialBackoff<E = Event> extends Streak<E> {
   constructor(config: ExponentialBackoffConfig = {}) {
     super(config.now);
     this.base = nonNegative(config.base ?? 0, "ExponentialBackoff base");
-    this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || 1000;
-    this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || 20_000;
+    const { factor, max } = endpointDefaults.exponential;
+    this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || factor;
+    this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || max;
     this.#random = config.random ?? Math.random;
   }
 

@@ -103,6 +103,25 @@ function endpointRow(name) {
   }, name);
 }
 
+/** The label → value pairs of a `<dl class="facts">` of the endpoint detail panel. */
+function detailFacts(selector) {
+  return state.page.$$eval(`${selector} .fact`, (facts) =>
+    Object.fromEntries(
+      facts.map((fact) => [
+        fact.querySelector("dt").textContent,
+        fact.querySelector("dd").textContent,
+      ]),
+    ),
+  );
+}
+
+/** The cells' text of the detail panel's partition rows. */
+function partitionRows() {
+  return state.page.$$eval("#detail-partitions tr", (rows) =>
+    rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())),
+  );
+}
+
 /** The lowest text/background contrast ratio (WCAG) among badges and pills on the page. */
 function lowestBadgeContrast() {
   return state.page.evaluate(() => {
@@ -387,6 +406,74 @@ describe("browser admin console", { timeout: 240_000 }, () => {
       if (scheme === "dark") await shot("01-endpoints-failing-dark");
     }
     await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("shows an endpoint's settings, latency and partitions when its name is selected", async () => {
+    const { page } = state;
+    assert.ok(await page.isHidden("#endpoint-detail"), "no detail until an endpoint is chosen");
+    await page.click('#endpoints-body tr[data-key="mirror-eu"] .name');
+    await page.waitForFunction(
+      () =>
+        !document.getElementById("endpoint-detail").hidden &&
+        document.getElementById("detail-title").textContent === "mirror-eu",
+      null,
+      { timeout: uiTimeout },
+    );
+    assert.equal(
+      await page.getAttribute('#endpoints-body tr[data-key="mirror-eu"] .name', "aria-expanded"),
+      "true",
+    );
+    const settings = await detailFacts("#detail-settings");
+    assert.equal(settings.Strategy, "Breaker: after 1 failure, wait 4.0 s");
+    assert.equal(settings.Threshold, "1 failure");
+    assert.equal(settings.Backoff, "4.0 s");
+    assert.equal(settings.Timeout, "2.0 s");
+    assert.equal(settings.Partitions, "2");
+    assert.equal(settings.Ignores, "actions pull, mount");
+    assert.equal(settings["Max attempts"], "unlimited");
+    assert.equal(settings["Max age"], "3d 0h");
+    // One row per partition, each with its own backlog, summing to the endpoint's.
+    const mirror = await endpointState("mirror-eu");
+    await waitFor(
+      "the partition rows to match the relay's",
+      async () => {
+        const rows = await partitionRows();
+        const depths = rows.map((row) => Number(row[2]));
+        return (
+          rows.map((row) => row[0]).join() === "#0,#1" &&
+          depths.reduce((a, b) => a + b, 0) === mirror.depth
+        );
+      },
+      { timeoutMs: uiTimeout },
+    );
+    const rows = await partitionRows();
+    assert.ok(
+      rows.some((row) => row[5].startsWith("503 Service Unavailable")),
+      `a partition shows the 503: ${JSON.stringify(rows)}`,
+    );
+    assert.equal((await detailFacts("#detail-latency")).Delivered, "nothing yet");
+
+    // audit-log delivered every event: its latency comes from the relay's histogram.
+    await page.click('#endpoints-body tr[data-key="audit-log"] .name');
+    await page.waitForFunction(
+      () => document.getElementById("detail-title").textContent === "audit-log",
+      null,
+      { timeout: uiTimeout },
+    );
+    const audit = await endpointState("audit-log");
+    const latency = await detailFacts("#detail-latency");
+    assert.equal(latency.Delivered, `${audit.latency.count} events`);
+    for (const key of ["Median", "90th percentile", "99th percentile", "Mean"]) {
+      assert.match(latency[key], /^>? ?\d[\d.]* ?(ms|s)$|^\d+m \d{2}s$/, `${key}: ${latency[key]}`);
+    }
+    assert.ok((await page.locator("#detail-histogram progress").count()) > 0, "a histogram");
+    assert.equal(
+      (await detailFacts("#detail-settings")).Strategy,
+      "Breaker: after 10 failures, wait 20 ms",
+    );
+    await shot("01b-endpoint-details");
+    await page.click("#detail-close");
+    await page.waitForSelector("#endpoint-detail", { state: "hidden", timeout: uiTimeout });
   });
 
   it("lists the dead letters of the failing endpoint in queue order", async () => {

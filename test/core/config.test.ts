@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseDuration, parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { ConfigError, parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { parseDuration } from "../../src/endpoint/duration.ts";
 import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -273,6 +274,18 @@ describe("parseEndpointConfig", () => {
       "ignore.action",
       /did you mean "actions"/,
     ],
+    ["typo: a letter missing", { treshold: 3 }, "treshold", /did you mean "threshold"\?/],
+    ["typo: a letter dropped", { timout: "1s" }, "timout", /did you mean "timeout"\?/],
+    ["typo: letters swapped", { bakcoff: "1s" }, "bakcoff", /did you mean "backoff"\?/],
+    ["typo: two edits", { treshhold: 3 }, "treshhold", /did you mean "threshold"\?/],
+    ["typo and a plural", { maxAtempt: 3 }, "maxAtempt", /did you mean "maxAttempts"\?/],
+    [
+      "typo in a strategy",
+      { strategy: { type: "exponential", fator: 2 } },
+      "strategy.fator",
+      /did you mean "factor"\?/,
+    ],
+    ["no near key", { retries: 3 }, "retries", /^unknown key$/],
     ["name", { name: 7 }, "name", /must be a string/],
     ["disabled", { disabled: "yes" }, "disabled", /true or false/],
     ["url not absolute", { url: "my.listener.com/event" }, "url", /absolute http or https URL/],

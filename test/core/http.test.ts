@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
-import { encodeEnvelope, parseEnvelope } from "../../src/event/envelope.ts";
+import {
+  type EnvelopeMediaType,
+  EventsMediaType,
+  EventsMediaTypeV2,
+} from "../../src/event/constants.ts";
+import {
+  type EncodedEvent,
+  encodeEnvelope,
+  eventTexts,
+  frameEnvelope,
+  parseEnvelope,
+} from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import {
   HttpEncodeError,
@@ -850,5 +860,107 @@ describe("HttpSink: nothing in an event makes a request unsendable", () => {
     assert.ok(partial instanceof HttpEncodeError);
     assert.equal(partial.delivered, 1);
     assert.equal(calls, 1);
+  });
+});
+
+describe("HttpSink.writeEncoded: pre-encoded events, sent as they are on their own line", () => {
+  /** A sink whose POSTs are recorded (body, content type, signature headers) and answered 200. */
+  function recording(options: ConstructorParameters<typeof HttpSink>[1] = {}) {
+    const posts: { body: string; contentType: string | null; headers: Headers }[] = [];
+    const sink = new HttpSink("http://receiver.test/in", {
+      ...options,
+      fetch: async (_url, init) => {
+        const headers = new Headers(init.headers as HeadersInit);
+        posts.push({
+          body: init.body as string,
+          contentType: headers.get("content-type"),
+          headers,
+        });
+        return new Response(null, { status: 200 });
+      },
+    });
+    return { sink, posts };
+  }
+  // Go's bytes for a User-Agent with an invalid UTF-8 byte and <&>: re-encoding the parsed event
+  // would write a raw U+FFFD instead of `\ufffd`.
+  const odd = { ...structuredClone(manifest), id: "odd-1" };
+  (odd.request as { useragent: string }).useragent = "agent \ufffd <a> & b";
+  const goBody = (events: Event[], mediaType: EnvelopeMediaType = EventsMediaType) =>
+    encodeEnvelope({ events }, { mediaType }).replace("agent \ufffd", "agent \\ufffd");
+  const encoded = (events: Event[], mediaType: EnvelopeMediaType = EventsMediaType) => {
+    const body = goBody(events, mediaType);
+    const envelope = parseEnvelope(body);
+    const texts = eventTexts(body, envelope, { mediaType });
+    return envelope.events.map((e, i) => ({ id: e.id, text: texts[i] as string, mediaType }));
+  };
+
+  it("sends texts of its own line verbatim, alone or batched in Go's frame", async () => {
+    const events = [odd, layer1, layer2];
+    for (const maxBatch of [1, 3]) {
+      const { sink, posts } = recording({ maxBatch });
+      await sink.writeEncoded(...encoded(events));
+      const expected = maxBatch === 1 ? events.map((e) => goBody([e])) : [goBody(events)];
+      assert.deepEqual(
+        posts.map((p) => p.body),
+        expected,
+      );
+      assert.ok(posts[0]?.body.includes("agent \\ufffd \\u003ca\\u003e \\u0026 b"));
+      assert.ok(posts.every((p) => p.contentType === EventsMediaType));
+      assert.equal(sink.metrics.snapshot().successes, posts.length);
+    }
+  });
+
+  it("re-encodes only where the line changes (v1 <-> v2), as write would", async () => {
+    for (const [from, to] of [
+      [EventsMediaType, EventsMediaTypeV2],
+      [EventsMediaTypeV2, EventsMediaType],
+    ] as const) {
+      const { sink, posts } = recording({ mediaType: to, maxBatch: 3 });
+      const texts = encoded([odd, layer1], from);
+      await sink.writeEncoded(...texts);
+      const parsed = texts.map((t) => JSON.parse(t.text) as Event);
+      assert.deepEqual(
+        posts.map((p) => [p.contentType, p.body]),
+        [[to, encodeEnvelope({ events: parsed }, { mediaType: to })]],
+      );
+    }
+    // Mixed: a text of the sink's line stays, one without a line (or another) is re-encoded.
+    const { sink, posts } = recording({ maxBatch: 3 });
+    const [mine] = encoded([odd]);
+    await sink.writeEncoded(mine as EncodedEvent, {
+      id: layer1.id,
+      text: JSON.stringify(layer1),
+    });
+    const layerText = (encoded([layer1])[0] as EncodedEvent).text;
+    assert.equal(posts[0]?.body, frameEnvelope([(mine as EncodedEvent).text, layerText]));
+  });
+
+  it("signs the exact bytes sent, with the event id as webhook-id", async () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const { sink, posts } = recording({ secret });
+    await sink.writeEncoded(...encoded([odd]));
+    const [post] = posts;
+    assert.equal(post?.body, goBody([odd]));
+    assert.equal(post?.headers.get("webhook-id"), odd.id);
+    await verifyWebhook({
+      secret,
+      headers: post?.headers as Headers,
+      body: post?.body as string,
+    });
+  });
+
+  it("fails a text that is not JSON with HttpEncodeError (final), sending nothing for it", async () => {
+    const { sink, posts } = recording({ maxBatch: 1 });
+    const [good] = encoded([layer1]);
+    const error = await rejectionOf(
+      sink.writeEncoded(good as EncodedEvent, { id: "bad", text: "{not json" }),
+    );
+    assert.ok(error instanceof HttpEncodeError, String(error));
+    assert.match(error.message, /events\[0\]\.text is not JSON/);
+    assert.equal(error.delivered, 1);
+    assert.equal(classifyDeliveryError(error), "final");
+    assert.equal(posts.length, 1);
+    const wrong = await rejectionOf(sink.writeEncoded({ id: "x", text: 5 as unknown as string }));
+    assert.ok(wrong instanceof HttpEncodeError);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Event } from "../../src/event/schema.ts";
-import { IgnoredSink } from "../../src/sinks/ignored.ts";
+import { IgnoredSink, ignoredBy } from "../../src/sinks/ignored.ts";
 import { type Sink, SinkClosedError } from "../../src/sinks/sink.ts";
 
 function event(id: string, action: string, mediaType: string): Event {
@@ -69,6 +69,10 @@ describe("IgnoredSink", () => {
         });
         assert.equal(await sink.write(subject), undefined);
         assert.deepEqual(inner.writes, passes ? [[subject]] : []);
+        // The predicate behind the sink decides the same without one.
+        const rules = { ...(mediaTypes && { mediaTypes }), ...(actions && { actions }) };
+        assert.equal(ignoredBy(rules)(subject), !passes);
+        assert.equal(sink.ignores(subject), !passes);
       });
     }
   }
@@ -93,6 +97,11 @@ describe("IgnoredSink", () => {
       await sink.write(blob, manifest);
       // Survivors go on as one write; nothing is written when none survive.
       assert.deepEqual(inner.writes, expected.length ? [expected] : []);
+      const ignored = ignoredBy({ ...(mediaTypes && { mediaTypes }), ...(actions && { actions }) });
+      assert.deepEqual(
+        [blob, manifest].filter((event) => !ignored(event)),
+        expected,
+      );
     });
   }
 
@@ -111,6 +120,17 @@ describe("IgnoredSink", () => {
     };
     await sink.write(upper, deleted);
     assert.deepEqual(inner.writes, [[upper, deleted]]);
+    const ignored = ignoredBy({ mediaTypes: ["application/octet-stream"], actions: ["pull"] });
+    assert.deepEqual([ignored(upper), ignored(deleted)], [false, false]);
+  });
+
+  it("ignoredBy takes any iterable and ignores nothing without rules", () => {
+    const ignored = ignoredBy({ mediaTypes: new Set(["blob"]), actions: ["mount"].values() });
+    assert.equal(ignored(blob), true);
+    assert.equal(ignored(event("m", "mount", "manifest")), true);
+    assert.equal(ignored(manifest), false);
+    assert.equal(ignoredBy()(blob), false);
+    assert.equal(ignoredBy({})(manifest), false);
   });
 
   it("closes the sink behind it once, and rejects writes after close", async () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseEndpointConfig } from "../../src/endpoint/config.ts";
+import { strategyFor } from "../../src/endpoint/endpoint.ts";
 import { RetryingSink } from "../../src/sinks/retrying.ts";
 import type { Sink } from "../../src/sinks/sink.ts";
 import { Breaker, ExponentialBackoff } from "../../src/sinks/strategies.ts";
@@ -68,6 +70,14 @@ describe("Breaker", () => {
     assert.deepEqual(waits, [1000, 1000, 1000, 1000]);
   });
 
+  it("defaults to distribution's threshold and backoff, as parseEndpointConfig does", () => {
+    const breaker = new Breaker();
+    assert.deepEqual([breaker.threshold, breaker.backoffMs], [10, 1000]);
+    const configured = strategyFor(parseEndpointConfig({}));
+    assert.ok(configured instanceof Breaker);
+    assert.deepEqual([configured.threshold, configured.backoffMs], [10, 1000]);
+  });
+
   it("rejects nonsense parameters", () => {
     assert.throws(() => new Breaker(-1, 10), RangeError);
     assert.throws(() => new Breaker(3, Number.NaN), /backoffMs/);
@@ -116,6 +126,9 @@ describe("ExponentialBackoff", () => {
     for (let i = 0; i < 60; i++) backoff.failure(["e"], new Error("x"));
     assert.equal(backoff.proceed(["e"]), 10_000, "2^60 is capped at max");
     assert.equal(new ExponentialBackoff().bound(1), 1000);
+    const configured = strategyFor(parseEndpointConfig({ strategy: { type: "exponential" } }));
+    assert.ok(configured instanceof ExponentialBackoff);
+    assert.deepEqual([configured.factor, configured.max], [backoff.factor, backoff.max]);
   });
 
   it("rejects negative settings", () => {

@@ -14,6 +14,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -305,6 +306,17 @@ async function registryFetch(method, path, headers = {}) {
   return res.status;
 }
 
+/** A GET to the registry with headers written byte for byte (latin1), for values fetch refuses. */
+function rawGet(path, headers) {
+  return new Promise((done, fail) => {
+    const request = httpGet(`${ctx.registry.base}${path}`, { headers }, (response) => {
+      response.resume();
+      response.on("end", () => done(response.statusCode));
+    });
+    request.on("error", fail);
+  });
+}
+
 /** Every request every peer saw, one JSON line each (kept with the logs when a run fails). */
 function requestLog() {
   const sources = {
@@ -508,6 +520,41 @@ describe("distribution 2.8 → relay → receivers", { concurrency: false }, () 
     ctx.observed.operations = { events: events.length, filtered: truth.filtered.ids.length };
     ctx.observed.operations.delivery = await checkDelivery();
   });
+
+  scenario(
+    "a User-Agent with raw 0xFF bytes: the receiver gets the registry's own bytes",
+    async () => {
+      const m = mark();
+      // Node writes header strings as latin1: "\xff\xfe" go out as the bytes FF FE, invalid UTF-8.
+      const agent = "e2e-raw/1.0 \xff\xfe <x> & y";
+      const status = await rawGet("/v2/e2e/alpha/manifests/v2", {
+        "user-agent": agent,
+        accept: "application/vnd.oci.image.manifest.v1+json",
+      });
+      assert.equal(status, 200, "the manifest pull answered 200");
+      await settle();
+      const isOurs = (event) => event.request?.useragent?.startsWith("e2e-raw/1.0 ");
+      const direct = since(m).capture.filter(
+        (r) => r.path === "/registry/all" && eventsOf(r).some(isOurs),
+      );
+      assert.equal(direct.length, 1, "the registry emitted the pull once, to its capture endpoint");
+      const sent = direct[0].body;
+      // Go writes each invalid byte as the escape \ufffd, and escapes <, > and &.
+      const escaped = String.raw`"useragent": "e2e-raw/1.0 \ufffd\ufffd \u003cx\u003e \u0026 y"`;
+      assert.ok(sent.includes(escaped), `the registry's bytes carry Go's escapes: ${sent}`);
+      const [event] = eventsOf(direct[0]);
+      const relayed = since(m).all.filter((r) => eventsOf(r).some((e) => e.id === event.id));
+      assert.ok(relayed.length >= 1, "the relay delivered the pull");
+      for (const record of relayed) {
+        assert.ok(
+          record.body.equals(sent),
+          `relayed bytes differ from the registry's:\n${record.body}\nvs\n${sent}`,
+        );
+      }
+      ctx.observed.rawUserAgent = { bytes: sent.length, relayed: relayed.length };
+      await checkDelivery();
+    },
+  );
 
   scenario("receiver answers 500 for a while, then recovers: nothing lost", async () => {
     const m = mark();

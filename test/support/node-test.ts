@@ -1,4 +1,4 @@
-// `node:test` for runners that lack it (vitest in Node and workerd, the browser bundle):
+// `node:test` for vitest (in Node, workerd and Chromium; aliased in each core-* project):
 // the core tests import only describe/it/before/after/beforeEach/afterEach from node:test.
 export {
   afterAll as after,

@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { partitionOf } from "../../worker/queue/partition.ts";
+import { partitionOf } from "../../src/endpoint/endpoint.ts";
+import type { EndpointList, EndpointView, EventPage } from "../../worker/admin-api.ts";
 import {
   admin,
   envelopeOf,
@@ -15,31 +16,9 @@ import {
 
 const manifest = "application/vnd.oci.image.manifest.v1+json";
 
-type Snapshot = {
-  name: string;
-  state: string;
-  pauseReason: string | null;
-  depth: number;
-  oldestPendingAgeMs: number | null;
-  deadLetters: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  metrics: Record<string, unknown>;
-  partitions: { partition: number; depth: number }[];
-  config: Record<string, unknown>;
-};
-type Page = {
-  endpoint: string;
-  state: string;
-  items: {
-    id: string;
-    repository: string;
-    partition: number;
-    reason?: string;
-    lastStatus: number | null;
-  }[];
-  nextCursor: string | null;
-};
+// The admin API's own body types: what the console reads is what these tests read.
+type Snapshot = EndpointView;
+type Page = EventPage;
 
 const json = async <T>(response: Response, status = 200): Promise<T> => {
   const text = await response.text();
@@ -72,6 +51,27 @@ describe("admin auth", () => {
     expect(ingestToken.headers.get("www-authenticate")).toContain("invalid_token");
   });
 
+  it("answers a malformed Authorization header with 401 JSON and invalid_request", async () => {
+    for (const authorization of [
+      `Basic ${btoa("admin:x")}`,
+      "Bearer a b",
+      "Bearer a,b",
+      "Bearer",
+    ]) {
+      const response = await SELF.fetch(`${relay}/v1/endpoints`, { headers: { authorization } });
+      expect(response.status, authorization).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe(
+        'Bearer realm="registry-relay-admin", error="invalid_request"',
+      );
+      expect((await errorOf(response)).code).toBe("unauthorized");
+    }
+    // The token's scheme is case-insensitive, as before.
+    const lower = await SELF.fetch(`${relay}/v1/endpoints`, {
+      headers: { authorization: `bearer ${secrets.adminToken}` },
+    });
+    expect(lower.status).toBe(200);
+  });
+
   it("is closed (403) when RELAY_ADMIN_TOKEN is not set", async () => {
     const response = await withEnv(
       { RELAY_ADMIN_TOKEN: "" },
@@ -84,7 +84,7 @@ describe("admin auth", () => {
 
 describe("GET /v1/endpoints", () => {
   it("lists every endpoint with redacted config, state and counters", async () => {
-    const { endpoints } = await json<{ endpoints: Snapshot[] }>(await admin("/v1/endpoints"));
+    const { endpoints } = await json<EndpointList>(await admin("/v1/endpoints"));
     expect(endpoints.map((e) => e.name)).toEqual([
       "inbox",
       "manifests",
@@ -114,6 +114,38 @@ describe("GET /v1/endpoints", () => {
       expect(endpoint).toHaveProperty("lastError");
       expect(endpoint.metrics).toHaveProperty("events");
       expect(endpoint.metrics).toHaveProperty("statuses");
+    }
+  });
+
+  it("shows the retry strategy, the latency histogram and each partition", async () => {
+    const { endpoints } = await json<EndpointList>(await admin("/v1/endpoints"));
+    const inbox = endpoints.find((e) => e.name === "inbox")!;
+    // distribution's defaults: threshold 10, backoff 1 s, as a breaker.
+    expect(inbox.config).toMatchObject({
+      threshold: 10,
+      backoff: 1000,
+      strategy: { type: "breaker", threshold: 10, backoff: 1000 },
+      mediaType: "application/vnd.docker.distribution.events.v1+json",
+    });
+    expect(inbox.latency.boundsMs.length).toBeGreaterThan(0);
+    expect(inbox.latency.buckets).toHaveLength(inbox.latency.boundsMs.length);
+    expect(inbox.latency).toHaveProperty("sum");
+    expect(inbox.latency).toHaveProperty("count");
+    const sharded = endpoints.find((e) => e.name === "sharded")!;
+    expect(sharded.partitions).toHaveLength(4);
+    for (const part of sharded.partitions) {
+      expect(Object.keys(part).sort()).toEqual(
+        [
+          "deadLetters",
+          "depth",
+          "lastError",
+          "lastStatus",
+          "nextAttemptAt",
+          "oldestPendingAgeMs",
+          "partition",
+          "paused",
+        ].sort(),
+      );
     }
   });
 
@@ -439,6 +471,15 @@ describe("admin routing", () => {
     const postDead = await admin("/v1/endpoints/inbox/dead-letters", { method: "POST" });
     expect(postDead.headers.get("allow")).toBe("DELETE");
     expect((await errorOf(postDead)).code).toBe("method_not_allowed");
+    const postMetrics = await admin("/metrics", { method: "POST" });
+    expect(postMetrics.status).toBe(405);
+    expect(postMetrics.headers.get("allow")).toBe("GET, HEAD");
+    const getPause = await admin("/v1/endpoints/inbox/pause");
+    expect(getPause.headers.get("allow")).toBe("POST");
+    // Authentication still comes first on admin paths.
+    expect((await SELF.fetch(`${relay}/v1/endpoints`, { method: "PUT" })).status).toBe(401);
+    const head = await admin("/v1/endpoints", { method: "HEAD" });
+    expect(head.status).toBe(200);
   });
 
   it("404 JSON for unknown admin paths", async () => {

@@ -1,13 +1,13 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { type Env, loadRelayConfig, RelayConfigError } from "../../worker/env.ts";
-import { partitionOf, queueName } from "../../worker/queue/partition.ts";
+import { partitionOf } from "../../src/endpoint/endpoint.ts";
+import { loadRelayConfig, RelayConfigError, type RelayVars } from "../../worker/env.ts";
+import { queueName } from "../../worker/queue/partition.ts";
 import { errorOf, relay, secrets, withEnv } from "./relay-helpers.ts";
 
-const base: Env = { ENDPOINT_QUEUE: env.ENDPOINT_QUEUE };
+const base: RelayVars = {};
 const secretMarker = "super-secret-value-5d1f";
 
-function failure(overrides: Partial<Env>): RelayConfigError {
+function failure(overrides: Partial<RelayVars>): RelayConfigError {
   try {
     loadRelayConfig({
       ...base,
@@ -241,18 +241,24 @@ describe("loadRelayConfig", () => {
     [{ RELAY_ALLOWED_HOSTS: "*.*.example.com" }, "RELAY_ALLOWED_HOSTS[0]", /must be a host/],
     [{ RELAY_ALLOWED_HOSTS: "*.10.0.0.5" }, "RELAY_ALLOWED_HOSTS[0]", /not IP addresses/],
     [{ RELAY_ALLOW_ANONYMOUS: "yes" }, "RELAY_ALLOW_ANONYMOUS", /true or false/],
+    // Not an RFC 6750 token: no client could present it, the admin API would stay locked.
+    [{ RELAY_ADMIN_TOKEN: `${secretMarker} two` }, "RELAY_ADMIN_TOKEN", /bearer token/],
+    [{ RELAY_ADMIN_TOKEN: `${secretMarker}!` }, "RELAY_ADMIN_TOKEN", /letters, digits/],
     [{ RELAY_MAX_BODY_BYTES: "1MB" }, "RELAY_MAX_BODY_BYTES", /positive integer/],
     [{ RELAY_MAX_BODY_BYTES: "0" }, "RELAY_MAX_BODY_BYTES", /positive integer/],
     [{ RELAY_MAX_BODY_BYTES: "16777217" }, "RELAY_MAX_BODY_BYTES", /16 MiB/],
     [{ RELAY_CORS_ORIGINS: "https://ok.example, *" }, "RELAY_CORS_ORIGINS[1]", /wildcard/],
     [{ RELAY_CORS_ORIGINS: "https://ok.example/" }, "RELAY_CORS_ORIGINS[0]", /origin/],
-  ] as [Partial<Env>, string, RegExp][])("names the key: %j → %s", (overrides, key, reason) => {
-    const error = failure(overrides);
-    expect(error.key).toBe(key);
-    expect(error.message).toMatch(reason);
-    expect(error.message.startsWith(`${key}: `)).toBe(true);
-    expect(error.message).not.toContain(secretMarker);
-  });
+  ] as [Partial<RelayVars>, string, RegExp][])(
+    "names the key: %j → %s",
+    (overrides, key, reason) => {
+      const error = failure(overrides);
+      expect(error.key).toBe(key);
+      expect(error.message).toMatch(reason);
+      expect(error.message.startsWith(`${key}: `)).toBe(true);
+      expect(error.message).not.toContain(secretMarker);
+    },
+  );
 });
 
 describe("RELAY_ALLOWED_HOSTS", () => {
@@ -383,7 +389,7 @@ describe("a bad config fails loudly at the first request", () => {
 });
 
 describe("partitions", () => {
-  it("partitionOf is stable FNV-1a modulo N and spreads repositories", () => {
+  it("partitionOf (the core's) is stable FNV-1a modulo N and spreads repositories", () => {
     expect(partitionOf("anything", 1)).toBe(0);
     // FNV-1a 32-bit of "a" is 0xe40c292c = 3826002220.
     expect(partitionOf("a", 1_000_000_007)).toBe(3826002220 % 1_000_000_007);
@@ -391,7 +397,15 @@ describe("partitions", () => {
     const counts = new Array(4).fill(0);
     for (let i = 0; i < 400; i++) counts[partitionOf(`org/repo-${i}`, 4)]++;
     for (const n of counts) expect(n).toBeGreaterThan(60);
-    expect(() => partitionOf("x", 0)).toThrow(RangeError);
+  });
+
+  it("refuses a partition count that is not an integer from 1 to 100", () => {
+    // Such a count would route events to a Durable Object no reader ever looks at.
+    for (const partitions of [0, -1, 1.5, "2", 101]) {
+      const endpoint = { name: "a", url: "https://a.example", partitions };
+      const error = failure({ RELAY_ENDPOINTS: JSON.stringify([endpoint]) });
+      expect(error.key, JSON.stringify(partitions)).toBe("RELAY_ENDPOINTS[0].partitions");
+    }
   });
 
   it("queueName is endpoint#partition", () => {

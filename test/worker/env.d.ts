@@ -1,5 +1,5 @@
 // Types of the bindings `env` from cloudflare:test and of the values vitest.project.ts defines.
-import type { Env as WorkerEnv } from "../../worker/env.ts";
+import type { Env as WorkerEnv } from "../../worker/queue/bindings.ts";
 
 declare global {
   namespace Cloudflare {

@@ -2,17 +2,21 @@
 // partitions as separate objects, and no double delivery while a POST is in flight.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { partitionOf } from "../../src/endpoint/endpoint.ts";
 import {
   CONFIG_RECHECK_MS,
   DEDUP_RETENTION_MS,
   type EndpointQueue,
   MAX_PAUSE_REASON_LENGTH,
+  type QueuedEvent,
 } from "../../worker/queue/endpoint-queue.ts";
-import { partitionOf, queueName } from "../../worker/queue/partition.ts";
+import { queueName } from "../../worker/queue/partition.ts";
 import {
   endpointConfig,
+  enqueueTexts,
   makeEvent,
   openQueue,
+  queued,
   type Received,
   Receiver,
   settle,
@@ -41,7 +45,9 @@ describe("EndpointQueue admin", () => {
     const stub = await openQueue([endpointConfig(name)]);
     await stub.pause();
     const events = Array.from({ length: 7 }, (_, i) => makeEvent(`team/r${i}`, "pull"));
-    expect(await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events })).toEqual({
+    expect(
+      await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events }),
+    ).toEqual({
       queued: 7,
       duplicates: 0,
     });
@@ -114,7 +120,7 @@ describe("EndpointQueue admin", () => {
     const repoDelete = { ...makeEvent("team/app", "delete"), target: { repository: "team/app" } };
     const events = [manifest, index, blob, repoDelete];
     // The envelope's own line (v2) must not be mistaken for the target's media type.
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v2, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v2, events });
     await until(stub, async () => expect((await stub.status()).deadLetters).toBe(4));
     const { items } = await stub.list({ state: "dead" });
     expect(items.map(({ id, tag, digest, mediaType }) => ({ id, tag, digest, mediaType }))).toEqual(
@@ -192,7 +198,32 @@ describe("EndpointQueue admin", () => {
     const broken = { ...good, id: "x", target: { repository: "" } } as typeof good;
     await rejects(
       (q) => q.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [good, broken] }),
-      /events\[1\]\.target\.repository: repository must not be empty/,
+      /events\[1\]\.target\.repository: must be a non-empty string/,
+    );
+    // The form ingest sends: keys as columns and the event's text.
+    const [text] = queued([good]) as [QueuedEvent];
+    await rejects(
+      (q) =>
+        q.enqueue({
+          endpoint: name,
+          partition: 0,
+          mediaType: v1,
+          events: [text, { ...text, repository: "" }],
+        }),
+      /events\[1\]\.repository: must be a non-empty string/,
+    );
+    for (const bad of [
+      { ...text, text: "" },
+      { ...text, text: '"push"' },
+    ]) {
+      await rejects(
+        (q) => q.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [bad] }),
+        /events\[0\]\.text: must be/,
+      );
+    }
+    await rejects(
+      (q) => q.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: "x" as never }),
+      /events: must be a list of events/,
     );
     await rejects(
       (q) => q.enqueue({ endpoint: "nobody", partition: 0, mediaType: v1, events: [good] }),
@@ -200,7 +231,7 @@ describe("EndpointQueue admin", () => {
     );
     // Nothing of the rejected calls was stored.
     expect((await stub.status()).depth).toBe(0);
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [good] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [good] });
     await rejects(
       (q) => q.enqueue({ endpoint: name, partition: 1, mediaType: v1, events: [makeEvent()] }),
       /belongs to endpoint .* partition 0, not .* partition 1/,
@@ -213,11 +244,11 @@ describe("EndpointQueue admin", () => {
     const stub = await openQueue([endpointConfig(name)]);
     const doomed = [makeEvent(), makeEvent()];
     receiver.answer(`/${name}`, () => new Response(null, { status: 400 }));
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: doomed });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: doomed });
     await until(stub, async () => expect((await stub.status()).deadLetters).toBe(2));
     await stub.pause("keep pending");
     const waiting = [makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: waiting });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: waiting });
     expect(await stub.purge()).toEqual({ purged: 2 });
     expect(await stub.purge()).toEqual({ purged: 0 });
     expect((await stub.list({ state: "pending" })).items.map((i) => i.id)).toEqual([
@@ -226,7 +257,7 @@ describe("EndpointQueue admin", () => {
     expect(await stub.status()).toMatchObject({ depth: 1, deadLetters: 0 });
     // Purged ids stay remembered: a resend is still a duplicate.
     expect(
-      await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: doomed }),
+      await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: doomed }),
     ).toEqual({ queued: 0, duplicates: 2 });
     await settle(stub);
   });
@@ -235,12 +266,12 @@ describe("EndpointQueue admin", () => {
     const name = uniqueName("pause");
     const stub = await openQueue([endpointConfig(name)]);
     const before = makeEvent();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [before] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [before] });
     await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(1));
     const paused = await stub.pause("receiver maintenance");
     expect(paused).toMatchObject({ paused: true, pauseReason: "receiver maintenance" });
     const held = [makeEvent(), makeEvent(), makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: held });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: held });
     for (let i = 0; i < 5; i++) {
       expect(await runDurableObjectAlarm(stub)).toBe(false);
       await sleep(10);
@@ -276,7 +307,7 @@ describe("EndpointQueue admin", () => {
       [1, p1],
     ] as const) {
       const group = byPartition.get(partition) ?? [];
-      await stub.enqueue({ endpoint: name, partition, mediaType: v1, events: group });
+      await enqueueTexts(stub, { endpoint: name, partition, mediaType: v1, events: group });
     }
     const ids = (p: number) => (byPartition.get(p) ?? []).map((e) => e.id);
     await until(p1, () => expect(idsOf(receiver.on(`/${name}`))).toEqual(ids(1)));
@@ -292,7 +323,7 @@ describe("EndpointQueue admin", () => {
     const stub = await openQueue([endpointConfig(name)]);
     await stub.pause("reconfiguring");
     const events = [makeEvent(), makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     for (const endpoints of [
       [endpointConfig(name, { disabled: true })],
       [endpointConfig("other")],
@@ -331,9 +362,19 @@ describe("EndpointQueue admin", () => {
       );
     });
     // The first enqueue of this object prunes (a bounded batch, then every 10 minutes).
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [makeEvent()] });
+    await enqueueTexts(stub, {
+      endpoint: name,
+      partition: 0,
+      mediaType: v1,
+      events: [makeEvent()],
+    });
     expect(
-      await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [old, recent] }),
+      await enqueueTexts(stub, {
+        endpoint: name,
+        partition: 0,
+        mediaType: v1,
+        events: [old, recent],
+      }),
     ).toEqual({ queued: 1, duplicates: 1 });
     await until(stub, () => expect(idsOf(receiver.on(`/${name}`))).toHaveLength(2));
     expect(idsOf(receiver.on(`/${name}`))[1]).toBe(old.id);
@@ -352,7 +393,7 @@ describe("EndpointQueue admin", () => {
       return new Response(null, { status: 200 });
     });
     const event = makeEvent();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [event] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [event] });
     await vi.waitFor(() => expect(receiver.on(`/${name}`)).toHaveLength(1), { timeout: 2000 });
     // The POST is open, so the input gate is too: reads, alarms and kicks get in.
     const [inFlight] = (await stub.list({ state: "pending" })).items;
@@ -363,7 +404,12 @@ describe("EndpointQueue admin", () => {
     await runDurableObjectAlarm(stub);
     await runInDurableObject<EndpointQueue, void>(stub, (instance) => instance.alarm());
     await stub.resume();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [makeEvent()] });
+    await enqueueTexts(stub, {
+      endpoint: name,
+      partition: 0,
+      mediaType: v1,
+      events: [makeEvent()],
+    });
     await sleep(30);
     expect(receiver.on(`/${name}`)).toHaveLength(1);
     release();

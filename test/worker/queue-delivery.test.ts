@@ -2,12 +2,13 @@
 // Retry-After, final statuses, limits and dead letters, batching and signing.
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseEnvelope } from "../../src/event/envelope.ts";
+import { eventTexts, parseEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
 import { loadFixtures } from "../support/env.ts";
 import {
   endpointConfig,
+  enqueueTexts,
   headerValue,
   makeEvent,
   openQueue,
@@ -51,8 +52,21 @@ describe("EndpointQueue: order, dedup and the registry's bytes", () => {
     const firstBody = new Map<string, string>();
     let duplicates = 0;
     for (const fixture of fixtures) {
-      const { events } = parseEnvelope(fixture.bytes);
-      const result = await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+      // As ingest does: each event's text cut from the registry's body.
+      const envelope = parseEnvelope(fixture.bytes);
+      const { events } = envelope;
+      const texts = eventTexts(fixture.bytes, envelope, { mediaType: v1 });
+      const result = await stub.enqueue({
+        endpoint: name,
+        partition: 0,
+        mediaType: v1,
+        events: events.map((event, i) => ({
+          id: event.id,
+          action: event.action,
+          repository: event.target.repository,
+          text: texts[i] as string,
+        })),
+      });
       duplicates += result.duplicates;
       for (const event of events)
         if (!firstBody.has(event.id)) firstBody.set(event.id, fixture.text);
@@ -86,7 +100,7 @@ describe("EndpointQueue: order, dedup and the registry's bytes", () => {
       const chunk = events.slice(i, i + 6);
       // Each call repeats an id within itself and one from the previous call.
       const repeated = [...chunk, chunk[0] as Event, ...(i > 0 ? [events[i - 1] as Event] : [])];
-      const result = await stub.enqueue({
+      const result = await enqueueTexts(stub, {
         endpoint: name,
         partition: 0,
         mediaType: v1,
@@ -98,7 +112,7 @@ describe("EndpointQueue: order, dedup and the registry's bytes", () => {
     await until(stub, () => expect(idsOf(receiver.on(`/${name}`))).toHaveLength(60), 8000);
     expect(idsOf(receiver.on(`/${name}`))).toEqual(accepted);
     // An id delivered already is still remembered.
-    const again = await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    const again = await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     expect(again).toEqual({ queued: 0, duplicates: 60 });
     await sleep(30);
     expect(idsOf(receiver.on(`/${name}`))).toHaveLength(60);
@@ -117,7 +131,7 @@ describe("EndpointQueue: retries driven by alarms", () => {
       return new Response(null, { status: n <= 4 ? 500 : 200 });
     });
     const events = [makeEvent(), makeEvent(), makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(7));
     const posts = receiver.on(`/${name}`);
     const [e1, e2, e3] = events.map((e) => e.id);
@@ -145,7 +159,7 @@ describe("EndpointQueue: retries driven by alarms", () => {
     ]);
     receiver.answer(`/${name}`, () => new Response("no", { status: 502 }));
     const events = [makeEvent(), makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, async () => {
       const { items } = await stub.list({ state: "pending" });
       expect(items[0]?.attempts).toBe(1);
@@ -179,7 +193,7 @@ describe("EndpointQueue: retries driven by alarms", () => {
         : new Response(null, { status: 200 }),
     );
     const event = makeEvent();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [event] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [event] });
     await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(2), 5000);
     const [first, second] = receiver.on(`/${name}`) as [Received, Received];
     expect(second.at - first.at).toBeGreaterThanOrEqual(1000);
@@ -203,7 +217,7 @@ describe("EndpointQueue: retries driven by alarms", () => {
       `/${name}`,
       perEvent({ [e1]: [400], [e2]: [408], [e3]: [404], [e4]: [429, 429], [e5]: [422] }),
     );
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, async () => expect((await stub.status()).depth).toBe(0));
     expect(idsOf(receiver.on(`/${name}`))).toEqual([e1, e2, e2, e3, e4, e4, e4, e5, e6]);
     const dead = await stub.list({ state: "dead" });
@@ -226,7 +240,7 @@ describe("EndpointQueue: retries driven by alarms", () => {
     const events = [makeEvent(), makeEvent(), makeEvent()];
     const [e1, e2, e3] = events.map((e) => e.id) as [string, string, string];
     receiver.answer(`/${name}`, perEvent({ [e1]: [410] }));
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, async () => expect((await stub.status()).paused).toBe(true));
     const status = await stub.status();
     expect(status).toMatchObject({
@@ -259,7 +273,7 @@ describe("EndpointQueue: limits, dead letters and replay", () => {
     receiver.answer(`/${name}`, () => new Response(null, { status: healthy ? 200 : 500 }));
     const events = [makeEvent(), makeEvent()];
     const [e1, e2] = events.map((e) => e.id) as [string, string];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, async () => expect((await stub.status()).deadLetters).toBe(2));
     expect(idsOf(receiver.on(`/${name}`))).toEqual([e1, e1, e1, e2, e2, e2]);
     const dead = await stub.list({ state: "dead" });
@@ -285,7 +299,7 @@ describe("EndpointQueue: limits, dead letters and replay", () => {
     receiver.answer(`/${name}`, () => new Response(null, { status: healthy ? 200 : 503 }));
     const events = [makeEvent(), makeEvent(), makeEvent()];
     const [e1, e2, e3] = events.map((e) => e.id) as [string, string, string];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, async () => expect((await stub.status()).deadLetters).toBe(3));
     const dead = await stub.list({ state: "dead" });
     expect(dead.items.map((i) => [i.id, i.reason, i.lastStatus])).toEqual([
@@ -299,7 +313,7 @@ describe("EndpointQueue: limits, dead letters and replay", () => {
     // New work arrives while paused; replayed dead letters queue behind it.
     await stub.pause("replay test");
     const e4 = makeEvent();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [e4] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [e4] });
     expect(await stub.replay({ ids: [e3, e1, "no-such-id"] })).toEqual({ replayed: 2 });
     const pending = await stub.list({ state: "pending" });
     expect(pending.items.map((i) => [i.id, i.attempts])).toEqual([
@@ -321,7 +335,7 @@ describe("EndpointQueue: batches and signing", () => {
     const name = uniqueName("batch");
     const stub = await openQueue([endpointConfig(name, { maxBatch: 3 })]);
     const events = Array.from({ length: 7 }, () => makeEvent());
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, () => expect(idsOf(receiver.on(`/${name}`))).toHaveLength(7));
     const posts = receiver.on(`/${name}`);
     expect(posts.map((p) => p.ids.length)).toEqual([3, 3, 1]);
@@ -340,9 +354,9 @@ describe("EndpointQueue: batches and signing", () => {
     const first = [makeEvent(), makeEvent()];
     const second = [makeEvent(), makeEvent()];
     const third = [makeEvent()];
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: first });
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v2, events: second });
-    await stub.enqueue({
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: first });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v2, events: second });
+    await enqueueTexts(stub, {
       endpoint: name,
       partition: 0,
       mediaType: "application/json",
@@ -369,8 +383,13 @@ describe("EndpointQueue: batches and signing", () => {
     ]);
     const unsigned = await openQueue([endpointConfig(plain)]);
     const event = makeEvent();
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events: [event] });
-    await unsigned.enqueue({ endpoint: plain, partition: 0, mediaType: v1, events: [makeEvent()] });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events: [event] });
+    await enqueueTexts(unsigned, {
+      endpoint: plain,
+      partition: 0,
+      mediaType: v1,
+      events: [makeEvent()],
+    });
     await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(1));
     await until(unsigned, () => expect(receiver.on(`/${plain}`)).toHaveLength(1));
     const [post] = receiver.on(`/${name}`) as [Received];
@@ -399,7 +418,7 @@ describe("EndpointQueue: batches and signing", () => {
       "with space",
     ];
     const events = ids.map((id) => ({ ...makeEvent(), id }));
-    await stub.enqueue({ endpoint: name, partition: 0, mediaType: v1, events });
+    await enqueueTexts(stub, { endpoint: name, partition: 0, mediaType: v1, events });
     await until(stub, () => expect(receiver.on(`/${name}`)).toHaveLength(ids.length));
     const posts = receiver.on(`/${name}`);
     expect(idsOf(posts)).toEqual(ids);

@@ -3,9 +3,15 @@
 // own endpoint configs, and waits driven by alarms.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
+import { encodeEnvelope, eventTexts } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
-import type { Env } from "../../worker/env.ts";
-import type { EndpointQueue } from "../../worker/queue/endpoint-queue.ts";
+import type { Env } from "../../worker/queue/bindings.ts";
+import type {
+  EndpointQueue,
+  EnqueueInput,
+  EnqueueResult,
+  QueuedEvent,
+} from "../../worker/queue/endpoint-queue.ts";
 
 export const v1 = "application/vnd.docker.distribution.events.v1+json";
 export const v2 = "application/vnd.docker.distribution.events.v2+json";
@@ -123,6 +129,30 @@ export async function useEndpoints(
   await runInDurableObject(stub, (instance) => {
     (instance as unknown as { env: Env }).env = testEnv;
   });
+}
+
+/**
+ * Events as ingest hands them to a queue: each one's keys, and its JSON text as `eventTexts` cuts
+ * it from the envelope a registry would send on `mediaType`'s line (Go's encoding).
+ */
+export function queued(events: readonly Event[], mediaType: string = v1): QueuedEvent[] {
+  const envelope = { events: [...events] };
+  const body = encodeEnvelope(envelope, { mediaType: mediaType === v2 ? v2 : v1 });
+  const texts = eventTexts(body, envelope, { mediaType });
+  return events.map((event, i) => ({
+    id: event.id,
+    action: event.action,
+    repository: event.target.repository,
+    text: texts[i] as string,
+  }));
+}
+
+/** `queue.enqueue` of parsed events, sent as ingest sends them ({@link queued}). */
+export function enqueueTexts(
+  queue: QueueStub | EndpointQueue,
+  input: Omit<EnqueueInput, "events"> & { events: readonly Event[] },
+): Promise<EnqueueResult> {
+  return queue.enqueue({ ...input, events: queued(input.events, input.mediaType) });
 }
 
 let eventCounter = 0;

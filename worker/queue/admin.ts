@@ -1,60 +1,18 @@
 // The EndpointQueue's admin queries (list, replay, purge) and the checks of their inputs. Each
 // takes the object's SqlStorage; the caller runs the writes inside one transaction.
+import type { QueueItem } from "../admin-api.ts";
 import type { EventRow } from "./store.ts";
 
-/**
- * SQLite in Durable Objects binds at most 100 parameters per statement; stay well below.
- *
- * @example
- * ```ts
- * import { chunks, MAX_BOUND_PARAMETERS } from "./admin.ts";
- * for (const part of chunks(ids, MAX_BOUND_PARAMETERS)) sql.exec(selectIn(part.length), ...part);
- * ```
- */
-export const MAX_BOUND_PARAMETERS = 90;
-
-/**
- * One event as the admin API shows it: no body, no header, nothing secret. `tag`, `digest` and
- * `mediaType` are the event target's (which manifest or blob the event is about, not the
- * envelope's media type); each is left out when the event has none (a blob has no tag, a
- * repository delete carries neither).
- *
- * @example
- * ```ts
- * import type { QueueItem } from "./admin.ts";
- * const late = (item: QueueItem) => item.attempts > 3;
- * const about = (item: QueueItem) => `${item.repository}${item.tag ? `:${item.tag}` : ""}@${item.digest}`;
- * ```
- */
-export interface QueueItem {
-  id: string;
-  seq: number;
-  action: string;
-  repository: string;
-  tag?: string;
-  digest?: string;
-  mediaType?: string;
-  acceptedAt: number;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  deadAt?: number;
-  reason?: string;
-}
+/** SQLite in Durable Objects binds at most 100 parameters per statement; stay well below. */
+const MAX_BOUND_PARAMETERS = 90;
 
 /**
  * A row as `list` reads it: the `events` columns the admin view needs (never the body) and the
- * target's `tag`, `digest` and `mediaType` taken from the stored event JSON by SQLite, so rows
- * stored before these fields were shown have them too and no migration is needed.
- *
- * @example
- * ```ts
- * import { type ListedRow, toItem } from "./admin.ts";
- * const show = (row: ListedRow) => toItem(row).digest; // the target's digest, if any
- * ```
+ * target's `tag`, `digest` and `mediaType` taken from the stored event JSON by SQLite (the text
+ * as received, or the JSON value of an older row: either is the event's JSON), so rows stored
+ * before these fields were shown have them too and no migration is needed.
  */
-export type ListedRow = Pick<
+type ListedRow = Pick<
   EventRow,
   | "seq"
   | "id"
@@ -81,16 +39,8 @@ const listedColumns = `seq, id, action, repository, accepted_at, attempts, next_
 const textOf = (value: SqlStorageValue): string | undefined =>
   typeof value === "string" && value !== "" ? value : undefined;
 
-/**
- * The admin view of a row.
- *
- * @example
- * ```ts
- * import { toItem } from "./admin.ts";
- * const items = rows.map(toItem);
- * ```
- */
-export function toItem(row: ListedRow): QueueItem {
+/** The admin view of a row. */
+function toItem(row: ListedRow): QueueItem {
   const tag = textOf(row.tag);
   const digest = textOf(row.digest);
   const mediaType = textOf(row.target_media_type);
@@ -112,66 +62,26 @@ export function toItem(row: ListedRow): QueueItem {
   };
 }
 
-/**
- * The input of `EndpointQueue.list`. `cursor` is the `nextCursor` of the previous page.
- *
- * @example
- * ```ts
- * import type { ListInput } from "./admin.ts";
- * const firstPage: ListInput = { state: "dead", limit: 100 };
- * ```
- */
+/** The input of `EndpointQueue.list`. `cursor` is the `nextCursor` of the previous page. */
 export interface ListInput {
   state: "pending" | "dead";
   cursor?: string;
   limit?: number;
 }
 
-/**
- * A page of events; `nextCursor` is `null` on the last page.
- *
- * @example
- * ```ts
- * import type { ListResult } from "./admin.ts";
- * const ids = (page: ListResult) => page.items.map((item) => item.id);
- * ```
- */
+/** A page of events; `nextCursor` is `null` on the last page. */
 export interface ListResult {
   items: QueueItem[];
   nextCursor: string | null;
 }
 
-/**
- * Page size of `list` when no `limit` is given.
- *
- * @example
- * ```ts
- * import { DEFAULT_PAGE_SIZE } from "./admin.ts";
- * const pages = Math.ceil(depth / DEFAULT_PAGE_SIZE);
- * ```
- */
-export const DEFAULT_PAGE_SIZE = 50;
+/** Page size of `list` when no `limit` is given. */
+const DEFAULT_PAGE_SIZE = 50;
 
-/**
- * Largest `limit` of `list`.
- *
- * @example
- * ```ts
- * import { MAX_PAGE_SIZE } from "./admin.ts";
- * await stub.list({ state: "dead", limit: MAX_PAGE_SIZE });
- * ```
- */
-export const MAX_PAGE_SIZE = 500;
+/** Largest `limit` of `list`. */
+const MAX_PAGE_SIZE = 500;
 
-/**
- * Thrown for a malformed admin or enqueue input; `field` names the offending field.
- *
- * @example
- * ```ts
- * import { QueueInputError } from "./admin.ts";
- * throw new QueueInputError("limit", "must be an integer from 1 to 500");
- * ```
- */
+/** Thrown for a malformed admin or enqueue input; `field` names the offending field. */
 export class QueueInputError extends TypeError {
   override readonly name = "QueueInputError";
   readonly field: string;
@@ -181,15 +91,7 @@ export class QueueInputError extends TypeError {
   }
 }
 
-/**
- * Validates a `list` input and returns the state, the seq to start after and the page size.
- *
- * @example
- * ```ts
- * import { checkListInput } from "./admin.ts";
- * checkListInput({ state: "pending", cursor: "41" }); // { state: "pending", after: 41, limit: 50 }
- * ```
- */
+/** Validates a `list` input and returns the state, the seq to start after and the page size. */
 export function checkListInput(input: unknown): {
   state: "pending" | "dead";
   after: number;
@@ -221,15 +123,7 @@ export function checkListInput(input: unknown): {
   return { state, after, limit: size };
 }
 
-/**
- * One page of events in FIFO (seq) order.
- *
- * @example
- * ```ts
- * import { listPage } from "./admin.ts";
- * const page = listPage(ctx.storage.sql, { state: "dead", after: 0, limit: 50 });
- * ```
- */
+/** One page of events in FIFO (seq) order. */
 export function listPage(
   sql: SqlStorage,
   page: { state: "pending" | "dead"; after: number; limit: number },
@@ -247,15 +141,7 @@ export function listPage(
   return { items, nextCursor: more ? String(items.at(-1)?.seq) : null };
 }
 
-/**
- * Validates `replay` ids: `undefined` means every dead letter, else a list of event ids.
- *
- * @example
- * ```ts
- * import { checkReplayIds } from "./admin.ts";
- * checkReplayIds({ ids: ["a", "b"] }); // ["a", "b"]
- * ```
- */
+/** Validates `replay` ids: `undefined` means every dead letter, else a list of event ids. */
 export function checkReplayIds(input: unknown): string[] | undefined {
   const ids = (input as { ids?: unknown } | undefined)?.ids;
   if (ids === undefined || ids === null) return undefined;
@@ -268,15 +154,7 @@ export function checkReplayIds(input: unknown): string[] | undefined {
   return ids as string[];
 }
 
-/**
- * Splits a list into chunks that fit the bound-parameter limit.
- *
- * @example
- * ```ts
- * import { chunks } from "./admin.ts";
- * chunks([1, 2, 3, 4, 5], 2); // [[1, 2], [3, 4], [5]]
- * ```
- */
+/** Splits a list into chunks that fit the bound-parameter limit. */
 export function chunks<T>(items: readonly T[], size = MAX_BOUND_PARAMETERS): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -289,12 +167,6 @@ const placeholders = (n: number) => new Array<string>(n).fill("?").join(", ");
  * Moves dead letters (all, or those with the given ids) back to the FIFO tail as fresh pending
  * rows, in their original order, with attempts and errors reset; returns how many moved. Run it
  * inside a transaction.
- *
- * @example
- * ```ts
- * import { replayDead } from "./admin.ts";
- * const replayed = ctx.storage.transactionSync(() => replayDead(ctx.storage.sql, undefined, Date.now()));
- * ```
  */
 export function replayDead(sql: SqlStorage, ids: string[] | undefined, now: number): number {
   let seqs: number[];
@@ -318,8 +190,8 @@ export function replayDead(sql: SqlStorage, ids: string[] | undefined, now: numb
   for (const part of chunks(seqs, MAX_BOUND_PARAMETERS - 1)) {
     const list = placeholders(part.length);
     sql.exec(
-      `INSERT INTO events (id, action, repository, media_type, body, accepted_at, attempts, next_attempt_at, state)
-       SELECT id, action, repository, media_type, body, accepted_at, 0, ?, 'pending'
+      `INSERT INTO events (id, action, repository, media_type, body, raw, accepted_at, attempts, next_attempt_at, state)
+       SELECT id, action, repository, media_type, body, raw, accepted_at, 0, ?, 'pending'
        FROM events WHERE seq IN (${list}) ORDER BY seq`,
       now,
       ...part,
@@ -329,15 +201,7 @@ export function replayDead(sql: SqlStorage, ids: string[] | undefined, now: numb
   return seqs.length;
 }
 
-/**
- * Deletes every dead letter; returns how many. Pending events are never touched.
- *
- * @example
- * ```ts
- * import { purgeDead } from "./admin.ts";
- * const purged = purgeDead(ctx.storage.sql);
- * ```
- */
+/** Deletes every dead letter; returns how many. Pending events are never touched. */
 export function purgeDead(sql: SqlStorage): number {
   const { n } = sql
     .exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE state = 'dead'")

@@ -1,84 +1,18 @@
 // One endpoint's state seen through all of its partitions: what the admin API and /metrics show.
-import type { Env, RelayEndpoint } from "../env.ts";
+import type { EndpointSnapshot } from "../admin-api.ts";
+import type { RelayEndpoint } from "../env.ts";
+import type { Env } from "./bindings.ts";
 import { LATENCY_BUCKETS_MS, type QueueStatus } from "./endpoint-queue.ts";
 import { queueName } from "./partition.ts";
 
-/**
- * The stub of the Durable Object holding one partition of an endpoint's queue.
- *
- * @example
- * ```ts
- * import { queueStub } from "./snapshot.ts";
- * const status = await queueStub(env, "audit", 0).status();
- * ```
- */
+/** The stub of the Durable Object holding one partition of an endpoint's queue. */
 export function queueStub(env: Env, endpoint: string, partition: number) {
   return env.ENDPOINT_QUEUE.get(env.ENDPOINT_QUEUE.idFromName(queueName(endpoint, partition)));
 }
 
-/**
- * The partition numbers of an endpoint: `0 .. partitions-1`.
- *
- * @example
- * ```ts
- * import { partitionsOf } from "./snapshot.ts";
- * partitionsOf({ partitions: 3 }); // [0, 1, 2]
- * ```
- */
+/** The partition numbers of an endpoint, `0 .. partitions-1`: every admin action visits each. */
 export function partitionsOf(endpoint: Pick<RelayEndpoint, "partitions">): number[] {
   return Array.from({ length: endpoint.partitions }, (_, index) => index);
-}
-
-/**
- * One partition's part of an {@link EndpointSnapshot}.
- *
- * @example
- * ```ts
- * import type { PartitionSnapshot } from "./snapshot.ts";
- * const busiest = (parts: PartitionSnapshot[]) => parts.toSorted((a, b) => b.depth - a.depth)[0];
- * ```
- */
-export interface PartitionSnapshot {
-  partition: number;
-  paused: boolean;
-  depth: number;
-  deadLetters: number;
-  oldestPendingAgeMs: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: number | null;
-}
-
-/**
- * An endpoint's queue state and counters, summed over its partitions.
- *
- * @example
- * ```ts
- * import type { EndpointSnapshot } from "./snapshot.ts";
- * const backlog = (s: EndpointSnapshot) => `${s.name}: ${s.depth} pending, ${s.deadLetters} dead`;
- * ```
- */
-export interface EndpointSnapshot {
-  name: string;
-  state: "active" | "paused" | "disabled";
-  pauseReason: string | null;
-  depth: number;
-  oldestPendingAgeMs: number | null;
-  deadLetters: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: number | null;
-  metrics: {
-    pending: number;
-    events: number;
-    successes: number;
-    failures: number;
-    errors: number;
-    deadLettered: number;
-    statuses: Record<string, number>;
-  };
-  latency: { boundsMs: number[]; buckets: number[]; sum: number; count: number };
-  partitions: PartitionSnapshot[];
 }
 
 const maxOf = (values: (number | null)[]): number | null =>
@@ -96,14 +30,8 @@ const minOf = (values: (number | null)[]): number | null =>
  * Sums the statuses of an endpoint's partitions (in partition order) into one snapshot. The
  * endpoint counts as paused when any partition is; last status and error come from the first
  * partition that has one (each partition's own are in `partitions`).
- *
- * @example
- * ```ts
- * import { aggregateStatuses } from "./snapshot.ts";
- * const snapshot = aggregateStatuses({ name: "audit", disabled: false }, [status0, status1]);
- * ```
  */
-export function aggregateStatuses(
+function aggregateStatuses(
   endpoint: { name: string; disabled?: boolean },
   statuses: readonly QueueStatus[],
 ): EndpointSnapshot {
@@ -156,15 +84,7 @@ export function aggregateStatuses(
   };
 }
 
-/**
- * Asks every partition of an endpoint for its status (in parallel) and aggregates the answers.
- *
- * @example
- * ```ts
- * import { snapshotOf } from "./snapshot.ts";
- * const snapshot = await snapshotOf(env, config.endpoints[0]);
- * ```
- */
+/** Asks every partition of an endpoint for its status (in parallel) and sums the answers. */
 export async function snapshotOf(
   env: Env,
   endpoint: Pick<RelayEndpoint, "name" | "disabled" | "partitions">,

@@ -1,17 +1,16 @@
 // The EndpointQueue's SQLite schema, its migrations and the small key/value `meta` table that
 // holds the queue's identity, pause state, counters and retry-strategy state.
+import type { LatencyCounts, QueueCounters } from "../admin-api.ts";
 
 /**
  * Ordered schema migrations; entry `i` moves the database from version `i` to `i + 1`. Append
  * only: a deployed object has run the earlier ones already.
  *
- * @example
- * ```ts
- * import { MIGRATIONS } from "./store.ts";
- * const latest = MIGRATIONS.length; // the schema version a migrated database reports
- * ```
+ * 2: `raw`. 1: `body` is the event's JSON text exactly as received on `media_type` (sent as it is
+ * when the outgoing line is the same). 0: `body` is `JSON.stringify` of the parsed event, as every
+ * row stored before holds: it is parsed and encoded at delivery, as it always was.
  */
-export const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS events (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL,
@@ -34,17 +33,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, accepted_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX IF NOT EXISTS seen_by_age ON seen (accepted_at);
    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  "ALTER TABLE events ADD COLUMN raw INTEGER NOT NULL DEFAULT 0",
 ];
 
 /**
  * Brings the database to the latest schema, one migration per transaction, and returns the
  * resulting version. Safe to run on every start (a migrated database is left alone).
- *
- * @example
- * ```ts
- * import { migrate } from "./store.ts";
- * ctx.blockConcurrencyWhile(async () => { migrate(ctx.storage); });
- * ```
  */
 export function migrate(storage: DurableObjectStorage): number {
   const { sql } = storage;
@@ -63,22 +57,16 @@ export function migrate(storage: DurableObjectStorage): number {
   return version;
 }
 
-/**
- * One row of the `events` table, as SQLite returns it.
- *
- * @example
- * ```ts
- * import type { EventRow } from "./store.ts";
- * const due = (row: EventRow, now: number) => row.state === "pending" && row.next_attempt_at <= now;
- * ```
- */
+/** One row of the `events` table, as SQLite returns it. */
 export interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
   id: string;
   action: string;
   repository: string;
   media_type: string;
+  /** The event's JSON: as received when `raw` is 1, else `JSON.stringify` of it (see MIGRATIONS). */
   body: string;
+  raw: number;
   accepted_at: number;
   attempts: number;
   first_attempt_at: number | null;
@@ -91,34 +79,9 @@ export interface EventRow extends Record<string, SqlStorageValue> {
 }
 
 /**
- * Per-attempt counters in distribution's shape (`successes`, `failures`, `errors`, `statuses`)
- * plus accepted `events` and `deadLettered` events.
- *
- * @example
- * ```ts
- * import type { QueueCounters } from "./store.ts";
- * const attempts = (c: QueueCounters) => c.successes + c.failures + c.errors;
- * ```
- */
-export interface QueueCounters {
-  events: number;
-  successes: number;
-  failures: number;
-  errors: number;
-  deadLettered: number;
-  statuses: Record<string, number>;
-}
-
-/**
  * Everything the queue keeps besides its rows. `failures`/`lastFailureAt` are the retry
  * strategy's state (consecutive failed attempts, shared by all events as upstream's breaker);
  * `holdUntil` is the earliest time the next attempt may start.
- *
- * @example
- * ```ts
- * import { readMeta } from "./store.ts";
- * const { paused, pauseReason } = readMeta(ctx.storage.sql);
- * ```
  */
 export interface QueueMeta {
   endpoint: string | null;
@@ -126,7 +89,7 @@ export interface QueueMeta {
   paused: boolean;
   pauseReason: string | null;
   counters: QueueCounters;
-  latency: { buckets: number[]; sum: number; count: number };
+  latency: LatencyCounts;
   failures: number;
   lastFailureAt: number;
   holdUntil: number;
@@ -135,15 +98,7 @@ export interface QueueMeta {
   prunedAt: number;
 }
 
-/**
- * The meta of a queue that has never stored anything (`bucketCount` latency buckets).
- *
- * @example
- * ```ts
- * import { emptyMeta } from "./store.ts";
- * emptyMeta(13).paused; // false
- * ```
- */
+/** The meta of a queue that has never stored anything (`bucketCount` latency buckets). */
 export function emptyMeta(bucketCount: number): QueueMeta {
   return {
     endpoint: null,
@@ -164,12 +119,6 @@ export function emptyMeta(bucketCount: number): QueueMeta {
 /**
  * Reads the meta table over the defaults of {@link emptyMeta} (unknown keys are ignored, missing
  * ones keep their default, so adding a field needs no migration).
- *
- * @example
- * ```ts
- * import { readMeta } from "./store.ts";
- * const meta = readMeta(ctx.storage.sql, 13);
- * ```
  */
 export function readMeta(sql: SqlStorage, bucketCount: number): QueueMeta {
   const meta = emptyMeta(bucketCount) as unknown as Record<string, unknown>;
@@ -181,15 +130,7 @@ export function readMeta(sql: SqlStorage, bucketCount: number): QueueMeta {
   return meta as unknown as QueueMeta;
 }
 
-/**
- * Stores some meta fields (call inside the same transaction as the row changes they go with).
- *
- * @example
- * ```ts
- * import { writeMeta } from "./store.ts";
- * writeMeta(ctx.storage.sql, { paused: true, pauseReason: "410 Gone" });
- * ```
- */
+/** Stores some meta fields (call inside the same transaction as the row changes they go with). */
 export function writeMeta(sql: SqlStorage, fields: Partial<QueueMeta>): void {
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
@@ -199,4 +140,20 @@ export function writeMeta(sql: SqlStorage, fields: Partial<QueueMeta>): void {
       JSON.stringify(value),
     );
   }
+}
+
+/** Deep copy of the meta, so a failed transaction leaves the in-memory copy untouched. */
+export function copyMeta(meta: QueueMeta): QueueMeta {
+  return JSON.parse(JSON.stringify(meta)) as QueueMeta;
+}
+
+/** The meta fields whose value differs between two copies. */
+export function changedFields(before: QueueMeta, after: QueueMeta): Partial<QueueMeta> {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after)) {
+    if (JSON.stringify(value) !== JSON.stringify(before[key as keyof QueueMeta])) {
+      changed[key] = value;
+    }
+  }
+  return changed as Partial<QueueMeta>;
 }

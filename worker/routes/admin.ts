@@ -1,39 +1,52 @@
 // The admin API (bearer RELAY_ADMIN_TOKEN): endpoint state, paged queue contents, dead-letter
 // replay and purge, pause and resume, and GET /metrics. Each action fans out to every partition
 // of the endpoint. Responses show configuration redacted: header names only, never values or
-// secrets, and no credentials from the URL.
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bearerToken, tokenMatcher } from "../../src/hono/auth.ts";
-import { type ErrorIssue, errorResponse } from "../../src/hono/errors.ts";
-import { BodyTooLargeError, readBodyLimited } from "../../src/hono/index.ts";
+// secrets, and no credentials from the URL. Every body is a type of ../admin-api.ts, which the
+// browser console imports too; errors are thrown as HTTPExceptions for the app's one onError.
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { BodyTooLargeError, readBodyLimited } from "../../src/hono/body.ts";
+import { type ErrorIssue, type ErrorResponseInit, errorResponse } from "../../src/hono/errors.ts";
 import { redactUrl } from "../../src/sinks/http.ts";
 import { defaultMaxAgeMs } from "../../src/sinks/retry-policy.ts";
-import { loadRelayConfig, type RelayConfig, type RelayEndpoint } from "../env.ts";
+import type {
+  EndpointConfigView,
+  EndpointList,
+  EndpointView,
+  EventPage,
+  PurgeResult,
+  QueueState,
+  ReplayResult,
+  StateResult,
+} from "../admin-api.ts";
+import type { RelayEndpoint } from "../env.ts";
 import { checkListInput, QueueInputError } from "../queue/admin.ts";
 import { partitionsOf, queueStub, snapshotOf } from "../queue/snapshot.ts";
-import { corsFor } from "./cors.ts";
+import { adminAccess } from "./admin-access.ts";
 import type { AppEnv } from "./ingest.ts";
 import { prometheusContentType, renderPrometheus } from "./metrics.ts";
 
-const realm = "registry-relay-admin";
 const maxAdminBodyBytes = 64 * 1024;
 const defaultPageSize = 50;
 const maxPageSize = 500;
 const maxReplayIds = 1000;
 const maxPauseReason = 500;
 
-/**
- * An endpoint's configuration as the admin API shows it: header names without values, whether
- * it signs (never the secret), and the URL with credentials and query values masked (the core's
- * `redactUrl`).
- *
- * @example
- * ```ts
- * import { redactEndpoint } from "./admin.ts";
- * redactEndpoint(endpoint).headers; // ["Authorization"]
- * ```
- */
-export function redactEndpoint(endpoint: RelayEndpoint) {
+type AdminContext = Context<AppEnv>;
+
+/** A JSON error to end the request with: the app's onError answers its response. */
+function fail(
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  init?: ErrorResponseInit,
+): HTTPException {
+  return new HTTPException(status, { res: errorResponse(status, code, message, init) });
+}
+
+/** An endpoint's configuration as the admin API shows it (see {@link EndpointConfigView}). */
+function redactEndpoint(endpoint: RelayEndpoint): EndpointConfigView {
   return {
     name: endpoint.name,
     url: redactUrl(endpoint.url),
@@ -53,77 +66,6 @@ export function redactEndpoint(endpoint: RelayEndpoint) {
     mediaType: endpoint.mediaType,
   };
 }
-
-const matchers = new WeakMap<RelayConfig, (token: string) => Promise<boolean>>();
-
-/**
- * Requires `Authorization: Bearer <RELAY_ADMIN_TOKEN>` (compared in constant time). Without a
- * configured admin token the admin API is closed (403).
- *
- * @example
- * ```ts
- * import { adminAuth } from "./admin.ts";
- * app.use("/metrics", adminAuth);
- * ```
- */
-export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = loadRelayConfig(c.env);
-  if (config.adminToken === undefined) {
-    return errorResponse(
-      403,
-      "admin_disabled",
-      "the admin API is disabled because RELAY_ADMIN_TOKEN is not set",
-    );
-  }
-  let matches = matchers.get(config);
-  if (!matches) {
-    matches = tokenMatcher([config.adminToken]);
-    matchers.set(config, matches);
-  }
-  const token = bearerToken(c.req.header("authorization"));
-  if (token === undefined) {
-    return errorResponse(401, "unauthorized", "an admin bearer token is required", {
-      headers: { "www-authenticate": `Bearer realm="${realm}"` },
-    });
-  }
-  if (!(await matches(token))) {
-    return errorResponse(401, "unauthorized", "the admin bearer token is not valid", {
-      headers: { "www-authenticate": `Bearer realm="${realm}", error="invalid_token"` },
-    });
-  }
-  await next();
-};
-
-const adminCors = corsFor<AppEnv>((c) => loadRelayConfig(c.env).corsOrigins);
-
-/**
- * A handler answering 405 JSON with `Allow`, for a path's unsupported methods.
- *
- * @example
- * ```ts
- * import { methodNotAllowed } from "./admin.ts";
- * app.all("/healthz", methodNotAllowed("GET"));
- * ```
- */
-export function methodNotAllowed(...allowed: string[]): MiddlewareHandler {
-  const allow = [...allowed, ...(allowed.includes("GET") ? ["HEAD"] : [])].join(", ");
-  return async (c) =>
-    errorResponse(405, "method_not_allowed", `${c.req.method} is not allowed here; use ${allow}`, {
-      headers: { allow },
-    });
-}
-
-class BadRequest extends Error {
-  readonly code: string;
-  readonly issues: ErrorIssue[];
-  constructor(code: string, message: string, issues: ErrorIssue[] = []) {
-    super(message);
-    this.code = code;
-    this.issues = issues;
-  }
-}
-
-class QueueUnavailable extends Error {}
 
 /**
  * The field and reason of a QueueInputError, also after it crossed the RPC boundary: workerd
@@ -147,33 +89,36 @@ async function onQueues<T>(what: string, calls: () => Promise<T>): Promise<T> {
     return await calls();
   } catch (error) {
     const fault = queueInputFault(error);
-    if (fault)
-      throw new BadRequest("invalid_input", `the input is not valid: ${fault.path}`, [fault]);
+    if (fault) {
+      throw fail(400, "invalid_input", `the input is not valid: ${fault.path}`, {
+        issues: [fault],
+      });
+    }
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     console.error(`admin: ${what} failed: ${reason}`);
-    throw new QueueUnavailable(what);
+    throw fail(503, "queue_unavailable", `${what} failed; try again`, {
+      headers: { "retry-after": "1" },
+    });
   }
 }
 
-function endpointNamed(c: Context<AppEnv>): RelayEndpoint | undefined {
+/** The endpoint named in the path, or 404. */
+function endpointOf(c: AdminContext): RelayEndpoint {
   const name = c.req.param("name");
-  return loadRelayConfig(c.env).endpoints.find((endpoint) => endpoint.name === name);
-}
-
-function unknownEndpoint(c: Context<AppEnv>): Response {
-  return errorResponse(
-    404,
-    "unknown_endpoint",
-    `no endpoint is named ${JSON.stringify(c.req.param("name"))}`,
-  );
+  const endpoint = c.get("config").endpoints.find((candidate) => candidate.name === name);
+  if (!endpoint) {
+    throw fail(404, "unknown_endpoint", `no endpoint is named ${JSON.stringify(name)}`);
+  }
+  return endpoint;
 }
 
 /**
- * An optional JSON object body (empty body = `{}`). An oversized body without Content-Length is
- * drained up to 8× the limit rather than left half-read (see readBodyLimited); Hono's bodyLimit
- * stops reading mid-body, which breaks the next request on the connection under wrangler dev.
+ * An optional JSON object body (empty body = `{}`), read with the core's readBodyLimited rather
+ * than Hono's bodyLimit: bodyLimit stops reading mid-body, which under wrangler dev breaks the
+ * next request on the keep-alive connection. readBodyLimited refuses by Content-Length unread and
+ * otherwise drains an oversized body (up to 8× the limit) without cancelling it.
  */
-async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+async function jsonBody(c: AdminContext): Promise<Record<string, unknown>> {
   let bytes: Uint8Array;
   try {
     bytes = await readBodyLimited(c.req.raw, maxAdminBodyBytes, {
@@ -181,10 +126,7 @@ async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
     });
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) throw error;
-    throw new BadRequest(
-      "payload_too_large",
-      `the body must be at most ${maxAdminBodyBytes} bytes`,
-    );
+    throw fail(413, "payload_too_large", `the body must be at most ${maxAdminBodyBytes} bytes`);
   }
   const text = new TextDecoder().decode(bytes).trim();
   if (text === "") return {};
@@ -192,17 +134,20 @@ async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new BadRequest("invalid_json", "the body is not valid JSON", [
-      { path: "", message: "is not valid JSON" },
-    ]);
+    throw fail(400, "invalid_json", "the body is not valid JSON", {
+      issues: [{ path: "", message: "is not valid JSON" }],
+    });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new BadRequest("invalid_body", "the body must be a JSON object", [
-      { path: "", message: "must be a JSON object" },
-    ]);
+    throw fail(400, "invalid_body", "the body must be a JSON object", {
+      issues: [{ path: "", message: "must be a JSON object" }],
+    });
   }
   return value as Record<string, unknown>;
 }
+
+const invalidBody = (path: string, message: string) =>
+  fail(400, "invalid_body", "the body is not valid", { issues: [{ path, message }] });
 
 interface PageCursor {
   partition: number;
@@ -218,35 +163,36 @@ const encodeCursor = (cursor: PageCursor): string =>
 // The cursor is checked whole here, the partition's own cursor with the queue's rule, so a
 // forged one is a 400 before any Durable Object is called.
 function decodeCursor(text: string, partitions: number): PageCursor {
-  const invalid = new BadRequest("invalid_query", "the cursor is not valid", [
-    { path: "cursor", message: "must be a nextCursor returned by this API" },
-  ]);
+  const invalid = () =>
+    fail(400, "invalid_query", "the cursor is not valid", {
+      issues: [{ path: "cursor", message: "must be a nextCursor returned by this API" }],
+    });
   let value: unknown;
   try {
     value = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/")));
   } catch {
-    throw invalid;
+    throw invalid();
   }
-  if (!Array.isArray(value) || value.length !== 2) throw invalid;
+  if (!Array.isArray(value) || value.length !== 2) throw invalid();
   const [partition, cursor] = value as unknown[];
   if (
     !Number.isInteger(partition) ||
     (partition as number) < 0 ||
     (partition as number) >= partitions
   ) {
-    throw invalid;
+    throw invalid();
   }
-  if (cursor !== null && (typeof cursor !== "string" || cursor === "")) throw invalid;
+  if (cursor !== null && (typeof cursor !== "string" || cursor === "")) throw invalid();
   try {
     if (cursor !== null) checkListInput({ state: "pending", cursor });
   } catch (error) {
-    if (error instanceof QueueInputError) throw invalid;
+    if (error instanceof QueueInputError) throw invalid();
     throw error;
   }
   return { partition: partition as number, cursor };
 }
 
-function pageQuery(c: Context<AppEnv>, partitions: number) {
+function pageQuery(c: AdminContext, partitions: number) {
   const issues: ErrorIssue[] = [];
   const state = c.req.query("state") ?? "pending";
   if (state !== "pending" && state !== "dead") {
@@ -262,66 +208,42 @@ function pageQuery(c: Context<AppEnv>, partitions: number) {
   ) {
     issues.push({ path: "limit", message: `must be an integer from 1 to ${maxPageSize}` });
   }
-  if (issues.length > 0) throw new BadRequest("invalid_query", "the query is not valid", issues);
+  if (issues.length > 0) throw fail(400, "invalid_query", "the query is not valid", { issues });
   const cursorText = c.req.query("cursor");
   const start = cursorText ? decodeCursor(cursorText, partitions) : { partition: 0, cursor: null };
-  return { state: state as "pending" | "dead", limit, start };
+  return { state: state as QueueState, limit, start };
 }
 
-/**
- * The admin routes under `/v1/endpoints` (mount with `app.route("/v1/endpoints", endpointsApi)`):
- * `GET /`, `GET /:name`, `GET /:name/events?state=pending|dead&cursor=&limit=`,
- * `POST /:name/dead-letters/replay` (`{}` or `{"ids":[...]}`), `DELETE /:name/dead-letters`,
- * `POST /:name/pause` (optional `{"reason"}`) and `POST /:name/resume`.
- *
- * @example
- * ```ts
- * import { endpointsApi } from "./admin.ts";
- * app.route("/v1/endpoints", endpointsApi);
- * ```
- */
-export const endpointsApi = new Hono<AppEnv>();
-
-endpointsApi.use("*", adminCors, adminAuth);
-
-endpointsApi.onError((error) => {
-  if (error instanceof BadRequest) {
-    const status = error.code === "payload_too_large" ? 413 : 400;
-    return errorResponse(status, error.code, error.message, { issues: error.issues });
-  }
-  if (error instanceof QueueUnavailable) {
-    return errorResponse(503, "queue_unavailable", `${error.message} failed; try again`, {
-      headers: { "retry-after": "1" },
-    });
-  }
-  throw error;
-});
-
-async function describe(c: Context<AppEnv>, endpoint: RelayEndpoint) {
+async function describe(c: AdminContext, endpoint: RelayEndpoint): Promise<EndpointView> {
   const snapshot = await onQueues(`status of ${endpoint.name}`, () => snapshotOf(c.env, endpoint));
   return { ...snapshot, config: redactEndpoint(endpoint) };
 }
 
-endpointsApi.get("/", async (c) => {
-  const { endpoints } = loadRelayConfig(c.env);
-  return c.json({
-    endpoints: await Promise.all(endpoints.map((endpoint) => describe(c, endpoint))),
-  });
-});
-endpointsApi.all("/", methodNotAllowed("GET"));
+/**
+ * The admin routes, mounted at the root by the app: `GET /v1/endpoints`, `GET /v1/endpoints/:name`,
+ * `GET /v1/endpoints/:name/events?state=pending|dead&cursor=&limit=`,
+ * `POST /v1/endpoints/:name/dead-letters/replay` (`{}` or `{"ids":[...]}`),
+ * `DELETE /v1/endpoints/:name/dead-letters`, `POST /v1/endpoints/:name/pause` (optional
+ * `{"reason"}`), `POST /v1/endpoints/:name/resume`, and `GET /metrics` (Prometheus text).
+ */
+export const adminApi = new Hono<AppEnv>();
 
-endpointsApi.get("/:name", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
-  return c.json(await describe(c, endpoint));
-});
-endpointsApi.all("/:name", methodNotAllowed("GET"));
+for (const path of ["/v1/endpoints/*", "/metrics"]) {
+  adminApi.use(path, ...adminAccess);
+}
 
-endpointsApi.get("/:name/events", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
+adminApi.get("/v1/endpoints", async (c) => {
+  const { endpoints } = c.get("config");
+  const views = await Promise.all(endpoints.map((endpoint) => describe(c, endpoint)));
+  return c.json({ endpoints: views } satisfies EndpointList);
+});
+
+adminApi.get("/v1/endpoints/:name", async (c) => c.json(await describe(c, endpointOf(c))));
+
+adminApi.get("/v1/endpoints/:name/events", async (c) => {
+  const endpoint = endpointOf(c);
   const { state, limit, start } = pageQuery(c, endpoint.partitions);
-  const items: Record<string, unknown>[] = [];
+  const items: EventPage["items"] = [];
   let next: PageCursor | null = null;
   await onQueues(`listing ${endpoint.name}`, async () => {
     let partition = start.partition;
@@ -349,24 +271,19 @@ endpointsApi.get("/:name/events", async (c) => {
     if (partition < endpoint.partitions) next = { partition, cursor };
   });
   const nextCursor = next === null ? null : encodeCursor(next);
-  return c.json({ endpoint: endpoint.name, state, items, nextCursor });
+  return c.json({ endpoint: endpoint.name, state, items, nextCursor } satisfies EventPage);
 });
-endpointsApi.all("/:name/events", methodNotAllowed("GET"));
 
-endpointsApi.post("/:name/dead-letters/replay", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
-  const body = await jsonBody(c);
-  const ids = body.ids;
+adminApi.post("/v1/endpoints/:name/dead-letters/replay", async (c) => {
+  const endpoint = endpointOf(c);
+  const { ids } = await jsonBody(c);
   if (
     ids !== undefined &&
     (!Array.isArray(ids) ||
       ids.length > maxReplayIds ||
       ids.some((id) => typeof id !== "string" || id.length === 0))
   ) {
-    throw new BadRequest("invalid_body", "the body is not valid", [
-      { path: "ids", message: `must be a list of at most ${maxReplayIds} event ids (strings)` },
-    ]);
+    throw invalidBody("ids", `must be a list of at most ${maxReplayIds} event ids (strings)`);
   }
   const input = ids === undefined ? {} : { ids: ids as string[] };
   const results = await onQueues(`replay for ${endpoint.name}`, () =>
@@ -375,29 +292,23 @@ endpointsApi.post("/:name/dead-letters/replay", async (c) => {
     ),
   );
   const replayed = results.reduce((total, result) => total + result.replayed, 0);
-  return c.json({ endpoint: endpoint.name, replayed });
+  return c.json({ endpoint: endpoint.name, replayed } satisfies ReplayResult);
 });
-endpointsApi.all("/:name/dead-letters/replay", methodNotAllowed("POST"));
 
-endpointsApi.delete("/:name/dead-letters", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
+adminApi.delete("/v1/endpoints/:name/dead-letters", async (c) => {
+  const endpoint = endpointOf(c);
   const results = await onQueues(`purge for ${endpoint.name}`, () =>
     Promise.all(partitionsOf(endpoint).map((p) => queueStub(c.env, endpoint.name, p).purge())),
   );
   const purged = results.reduce((total, result) => total + result.purged, 0);
-  return c.json({ endpoint: endpoint.name, purged });
+  return c.json({ endpoint: endpoint.name, purged } satisfies PurgeResult);
 });
-endpointsApi.all("/:name/dead-letters", methodNotAllowed("DELETE"));
 
-endpointsApi.post("/:name/pause", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
+adminApi.post("/v1/endpoints/:name/pause", async (c) => {
+  const endpoint = endpointOf(c);
   const { reason } = await jsonBody(c);
   if (reason !== undefined && (typeof reason !== "string" || reason.length > maxPauseReason)) {
-    throw new BadRequest("invalid_body", "the body is not valid", [
-      { path: "reason", message: `must be a string of at most ${maxPauseReason} characters` },
-    ]);
+    throw invalidBody("reason", `must be a string of at most ${maxPauseReason} characters`);
   }
   await onQueues(`pause of ${endpoint.name}`, () =>
     Promise.all(
@@ -406,46 +317,22 @@ endpointsApi.post("/:name/pause", async (c) => {
       ),
     ),
   );
-  return c.json({ endpoint: endpoint.name, state: "paused" });
+  return c.json({ endpoint: endpoint.name, state: "paused" } satisfies StateResult);
 });
-endpointsApi.all("/:name/pause", methodNotAllowed("POST"));
 
-endpointsApi.post("/:name/resume", async (c) => {
-  const endpoint = endpointNamed(c);
-  if (!endpoint) return unknownEndpoint(c);
+adminApi.post("/v1/endpoints/:name/resume", async (c) => {
+  const endpoint = endpointOf(c);
   await onQueues(`resume of ${endpoint.name}`, () =>
     Promise.all(partitionsOf(endpoint).map((p) => queueStub(c.env, endpoint.name, p).resume())),
   );
-  return c.json({ endpoint: endpoint.name, state: endpoint.disabled ? "disabled" : "active" });
+  const state = endpoint.disabled ? "disabled" : "active";
+  return c.json({ endpoint: endpoint.name, state } satisfies StateResult);
 });
-endpointsApi.all("/:name/resume", methodNotAllowed("POST"));
 
-/**
- * `GET /metrics` (mount with `app.route("/metrics", metricsApi)`): Prometheus text for every
- * configured endpoint, admin-authenticated.
- *
- * @example
- * ```ts
- * import { metricsApi } from "./admin.ts";
- * app.route("/metrics", metricsApi);
- * ```
- */
-export const metricsApi = new Hono<AppEnv>();
-
-metricsApi.use("*", adminCors, adminAuth);
-
-metricsApi.get("/", async (c) => {
-  const { endpoints } = loadRelayConfig(c.env);
-  let snapshots: Awaited<ReturnType<typeof snapshotOf>>[];
-  try {
-    snapshots = await Promise.all(endpoints.map((endpoint) => snapshotOf(c.env, endpoint)));
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    console.error(`metrics: reading queue status failed: ${reason}`);
-    return errorResponse(503, "queue_unavailable", "reading the queues failed; try again", {
-      headers: { "retry-after": "1" },
-    });
-  }
+adminApi.get("/metrics", async (c) => {
+  const { endpoints } = c.get("config");
+  const snapshots = await onQueues("reading the queues", () =>
+    Promise.all(endpoints.map((endpoint) => snapshotOf(c.env, endpoint))),
+  );
   return c.body(renderPrometheus(snapshots), 200, { "content-type": prometheusContentType });
 });
-metricsApi.all("/", methodNotAllowed("GET"));

@@ -1,37 +1,27 @@
 // POST /v1/events: receive (auth, limits, parse) with registry-relay/hono, filter per endpoint
-// with the core's IgnoredSink, then commit into every endpoint partition's Durable Object. The
-// registry gets 202 only after every enqueue has committed; otherwise 503 so that it retries.
+// with the core's ignore predicate (the one IgnoredSink applies), then commit into every endpoint
+// partition's Durable Object. The registry gets 202 only after every enqueue has committed;
+// otherwise 503 so that it retries.
 import type { MiddlewareHandler } from "hono";
-import type { EndpointConfig } from "../../src/endpoint/config.ts";
-import type { Event } from "../../src/event/schema.ts";
+import { partitionOf } from "../../src/endpoint/endpoint.ts";
+import { eventTexts } from "../../src/event/envelope.ts";
+import type { Envelope, Event } from "../../src/event/schema.ts";
 import { errorResponse } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
-import { IgnoredSink } from "../../src/sinks/ignored.ts";
-import { type Env, loadRelayConfig, type RelayConfig } from "../env.ts";
-import { partitionOf } from "../queue/partition.ts";
+import { ignoredBy } from "../../src/sinks/ignored.ts";
+import type { RelayConfig, RelayEndpoint } from "../env.ts";
+import type { Env } from "../queue/bindings.ts";
+import type { QueuedEvent } from "../queue/enqueue.ts";
 import { queueStub } from "../queue/snapshot.ts";
 
 /**
- * The Hono environment of the relay app.
- *
- * @example
- * ```ts
- * import type { AppEnv } from "./ingest.ts";
- * const app = new Hono<AppEnv>();
- * ```
+ * The Hono environment of the relay app: its bindings, and the config the app's first middleware
+ * loads once per request (parsed once per isolate) for every handler: `c.get("config")`.
  */
-export type AppEnv = { Bindings: Env };
+export type AppEnv = { Bindings: Env; Variables: { config: RelayConfig } };
 
-/**
- * What one endpoint did with an accepted envelope.
- *
- * @example
- * ```ts
- * import type { EndpointOutcome } from "./ingest.ts";
- * const fresh = (o: EndpointOutcome) => o.queued; // duplicates and ignored events are not queued
- * ```
- */
-export interface EndpointOutcome {
+/** What one endpoint did with an accepted envelope (the 202 body lists one per endpoint). */
+interface EndpointOutcome {
   name: string;
   queued: number;
   ignored: number;
@@ -42,44 +32,17 @@ export interface EndpointOutcome {
 const retryAfterSeconds = "2";
 
 /**
- * The events an endpoint keeps after its ignore rules, decided by the core's `IgnoredSink`
- * (the same filter the in-memory `Endpoint` uses), in their original order.
- *
- * @example
- * ```ts
- * import { survivingEvents } from "./ingest.ts";
- * const kept = await survivingEvents({ ignore: { mediatypes: [], actions: ["pull"] } }, events);
- * ```
+ * The events an endpoint keeps after its ignore rules, in their original order: the core's
+ * `ignoredBy`, the predicate the in-memory `Endpoint`'s IgnoredSink applies.
  */
-export async function survivingEvents(
-  endpoint: Pick<EndpointConfig, "ignore">,
-  events: readonly Event[],
-): Promise<Event[]> {
-  const kept: Event[] = [];
-  const collector = {
-    write: async (...survivors: Event[]) => {
-      kept.push(...survivors);
-    },
-    close: async () => {},
-  };
-  const rules = { mediaTypes: endpoint.ignore.mediatypes, actions: endpoint.ignore.actions };
-  await new IgnoredSink(collector, rules).write(...events);
-  return kept;
+function survivingEvents(endpoint: Pick<RelayEndpoint, "ignore">, events: readonly Event[]) {
+  const { mediatypes, actions } = endpoint.ignore;
+  const ignored = ignoredBy({ mediaTypes: mediatypes, actions });
+  return events.filter((event) => !ignored(event));
 }
 
-/**
- * Splits events by partition (repository hash), keeping their order inside each partition.
- *
- * @example
- * ```ts
- * import { groupByPartition } from "./ingest.ts";
- * for (const [partition, events] of groupByPartition(kept, 4)) console.log(partition, events.length);
- * ```
- */
-export function groupByPartition(
-  events: readonly Event[],
-  partitions: number,
-): Map<number, Event[]> {
+/** Splits events by partition (repository hash), keeping their order inside each partition. */
+function groupByPartition(events: readonly Event[], partitions: number): Map<number, Event[]> {
   const groups = new Map<number, Event[]>();
   for (const event of events) {
     const partition = partitionOf(event.target.repository, partitions);
@@ -94,26 +57,30 @@ export function groupByPartition(
  * Commits an envelope's events into every enabled endpoint's queue(s), all in parallel, and
  * answers 202 `{accepted, endpoints:[{name, queued, ignored, duplicates}]}` once every enqueue
  * has committed, or 503 JSON with `Retry-After` when any failed (those that committed will
- * count the resent events as duplicates).
- *
- * @example
- * ```ts
- * import { fanOut } from "./ingest.ts";
- * const response = await fanOut(env, loadRelayConfig(env), envelope.events, mediaType);
- * ```
+ * count the resent events as duplicates). Each event goes to its queues as its JSON text cut
+ * from `raw`, the body `envelope` was parsed from (`eventTexts`), with its keys as columns: the
+ * queue stores and delivers the registry's own bytes, and validates nothing again.
  */
-export async function fanOut(
+async function fanOut(
   env: Env,
   config: RelayConfig,
-  events: readonly Event[],
+  envelope: Envelope,
+  raw: Uint8Array,
   mediaType: string,
 ): Promise<Response> {
+  const { events } = envelope;
+  const texts = eventTexts(raw, envelope, { mediaType });
+  const queued = new Map<Event, QueuedEvent>();
+  events.forEach((event, i) => {
+    const { id, action, target } = event;
+    queued.set(event, { id, action, repository: target.repository, text: texts[i] as string });
+  });
   const outcomes: EndpointOutcome[] = [];
   const commits: Promise<void>[] = [];
   const failures: { endpoint: string; partition: number; error: unknown }[] = [];
   for (const endpoint of config.endpoints) {
     if (endpoint.disabled) continue;
-    const kept = await survivingEvents(endpoint, events);
+    const kept = survivingEvents(endpoint, events);
     const outcome: EndpointOutcome = {
       name: endpoint.name,
       queued: 0,
@@ -124,15 +91,22 @@ export async function fanOut(
     for (const [partition, group] of groupByPartition(kept, endpoint.partitions)) {
       const stub = queueStub(env, endpoint.name, partition);
       commits.push(
-        stub.enqueue({ endpoint: endpoint.name, partition, mediaType, events: group }).then(
-          ({ queued, duplicates }) => {
-            outcome.queued += queued;
-            outcome.duplicates += duplicates;
-          },
-          (error: unknown) => {
-            failures.push({ endpoint: endpoint.name, partition, error });
-          },
-        ),
+        stub
+          .enqueue({
+            endpoint: endpoint.name,
+            partition,
+            mediaType,
+            events: group.map((event) => queued.get(event) as QueuedEvent),
+          })
+          .then(
+            ({ queued, duplicates }) => {
+              outcome.queued += queued;
+              outcome.duplicates += duplicates;
+            },
+            (error: unknown) => {
+              failures.push({ endpoint: endpoint.name, partition, error });
+            },
+          ),
       );
     }
   }
@@ -165,14 +139,8 @@ const targets = new WeakMap<RelayConfig, { index: number; origin: string; path: 
  * The RELAY_ENDPOINTS index of the first enabled endpoint that delivers to this relay's own
  * `/v1/events` (same origin as the request, path under `/v1/events`), if any: every event would
  * come back as a new ingest, forever.
- *
- * @example
- * ```ts
- * import { selfLoopIndex } from "./ingest.ts";
- * const index = selfLoopIndex(loadRelayConfig(env), request.url); // e.g. 1, or undefined
- * ```
  */
-export function selfLoopIndex(config: RelayConfig, requestUrl: string): number | undefined {
+function selfLoopIndex(config: RelayConfig, requestUrl: string): number | undefined {
   let list = targets.get(config);
   if (!list) {
     list = [];
@@ -197,15 +165,9 @@ export function selfLoopIndex(config: RelayConfig, requestUrl: string): number |
  * The `POST /v1/events` handler: refuses a config whose endpoint targets this very route
  * ({@link selfLoopIndex}, 500 `invalid_config`), then `receiveEnvelopes` configured from the
  * bindings (tokens, anonymous, body limit), then {@link fanOut}.
- *
- * @example
- * ```ts
- * import { ingest } from "./ingest.ts";
- * app.post("/v1/events", ingest);
- * ```
  */
 export const ingest: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = loadRelayConfig(c.env);
+  const config = c.get("config");
   // A loop is a config error like those the app answers before routing; it is checked here
   // because only the request says which origin this relay is reached at.
   const loop = selfLoopIndex(config, c.req.url);
@@ -225,7 +187,8 @@ export const ingest: MiddlewareHandler<AppEnv> = async (c, next) => {
       maxBodyBytes: config.maxBodyBytes,
       // Under wrangler dev a half-read body breaks the connection's next request: drain it.
       drainBytes: Math.min(8 * config.maxBodyBytes, maxDrainBytes),
-      onEnvelope: (envelope, { mediaType, c }) => fanOut(c.env, config, envelope.events, mediaType),
+      onEnvelope: (envelope, { mediaType, raw, c }) =>
+        fanOut(c.env, config, envelope, raw, mediaType),
     });
     receivers.set(config, receiver);
   }

@@ -1,16 +1,8 @@
 // GET /metrics: the Prometheus text format (0.0.4) with distribution's metric names, so
 // dashboards built for a registry's own debug server keep working, plus the relay's own.
-import type { EndpointSnapshot } from "../queue/snapshot.ts";
+import type { EndpointSnapshot } from "../admin-api.ts";
 
-/**
- * The `Content-Type` of the Prometheus text exposition format.
- *
- * @example
- * ```ts
- * import { prometheusContentType, renderPrometheus } from "./metrics.ts";
- * new Response(renderPrometheus(snapshots), { headers: { "content-type": prometheusContentType } });
- * ```
- */
+/** The `Content-Type` of the Prometheus text exposition format that scrapers expect. */
 export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 /** Label values escape backslash, double quote and newline, as the format requires. */
@@ -37,13 +29,6 @@ function family(name: string, type: string, help: string, samples: string[]): st
  * `registry_relay_dead_letters{endpoint}`, `registry_relay_oldest_pending_age_ms{endpoint}`,
  * `registry_relay_paused{endpoint}` and the histogram `registry_relay_delivery_latency_ms`
  * (ingest accepted → 2xx receipt).
- *
- * @example
- * ```ts
- * import { renderPrometheus } from "./metrics.ts";
- * const text = renderPrometheus([snapshot]);
- * // registry_notifications_events_total{type="Events",endpoint="audit"} 3 ...
- * ```
  */
 export function renderPrometheus(snapshots: readonly EndpointSnapshot[]): string {
   const events: string[] = [];

@@ -1,70 +1,29 @@
 // The relay's admin API from a browser: bearer token, JSON in and out, and errors that say what
 // to do (a CORS refusal looks like a network error to a page, so it says so).
 
-/** An endpoint's configuration as the admin API shows it (redacted: no header values, no secret). */
-export interface EndpointConfigView {
-  name: string;
-  url: string;
-  disabled: boolean;
-  headers: string[];
-  signed: boolean;
-  timeout: number;
-  maxAttempts: number | null;
-  maxAge: number | null;
-  maxBatch: number;
-  partitions: number;
-  mediaType: string;
-  ignore: { mediatypes: string[]; actions: string[] };
-}
+import { parseRetryAfter } from "registry-relay";
+import type {
+  EndpointList,
+  EndpointView,
+  ErrorBody,
+  EventPage,
+  PurgeResult,
+  QueueState,
+  ReplayResult,
+  StateResult,
+} from "../../../worker/admin-api.ts";
 
-/** `GET /v1/endpoints/:name`: one endpoint's queue state summed over its partitions. */
-export interface EndpointView {
-  name: string;
-  state: "active" | "paused" | "disabled";
-  pauseReason: string | null;
-  depth: number;
-  oldestPendingAgeMs: number | null;
-  deadLetters: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: number | null;
-  metrics: {
-    events: number;
-    successes: number;
-    failures: number;
-    errors: number;
-    deadLettered: number;
-  };
-  config: EndpointConfigView;
-}
+// The relay's own admin API types (the Worker answers with exactly these), not copies: a change
+// to a response is a type error here.
+export type {
+  EndpointConfigView,
+  EndpointView,
+  LatencyCounts,
+  PartitionSnapshot,
+} from "../../../worker/admin-api.ts";
 
-/**
- * One event of `GET /v1/endpoints/:name/events` (no body, nothing secret). `tag`, `digest` and
- * `mediaType` are the event target's (which manifest or blob), absent when the event has none.
- */
-export interface QueueItemView {
-  id: string;
-  seq: number;
-  partition: number;
-  action: string;
-  repository: string;
-  tag?: string;
-  digest?: string;
-  mediaType?: string;
-  acceptedAt: number;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  deadAt?: number;
-  reason?: string;
-}
-
-/** A page of queue items; `nextCursor` is null on the last page. */
-export interface QueuePage {
-  items: QueueItemView[];
-  nextCursor: string | null;
-}
+/** One event of `GET /v1/endpoints/:name/events`, with the partition it waits in. */
+export type QueueItemView = EventPage["items"][number];
 
 /**
  * A failed admin call. `status` is 0 when no HTTP answer could be read (network or CORS);
@@ -127,15 +86,6 @@ export function normaliseRelayUrl(input: string): string {
 
 const requestTimeoutMs = 10_000;
 
-function retryAfterOf(response: Response): number | undefined {
-  const value = response.headers.get("retry-after");
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 /**
  * A client of the relay's admin API (`/v1/endpoints/...`). The token is sent as a bearer header,
  * never in a URL.
@@ -158,46 +108,46 @@ export class AdminClient {
 
   /** Every configured endpoint with its state. */
   async endpoints(signal?: AbortSignal): Promise<EndpointView[]> {
-    const body = await this.#call<{ endpoints: EndpointView[] }>("GET", "", undefined, signal);
+    const body = await this.#call<EndpointList>("GET", "", undefined, signal);
     return Array.isArray(body.endpoints) ? body.endpoints : [];
   }
 
   /** One page of an endpoint's pending or dead events. */
   async events(
     name: string,
-    state: "pending" | "dead",
+    state: QueueState,
     options: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {},
-  ): Promise<QueuePage> {
+  ): Promise<Pick<EventPage, "items" | "nextCursor">> {
     const query = new URLSearchParams({ state, limit: String(options.limit ?? 100) });
     if (options.cursor) query.set("cursor", options.cursor);
     const path = `/${encodeURIComponent(name)}/events?${query}`;
-    const body = await this.#call<QueuePage>("GET", path, undefined, options.signal);
+    const body = await this.#call<EventPage>("GET", path, undefined, options.signal);
     return { items: Array.isArray(body.items) ? body.items : [], nextCursor: body.nextCursor };
   }
 
   /** Replays all dead letters of an endpoint, or only the given event ids. */
   async replay(name: string, ids?: readonly string[]): Promise<number> {
     const path = `/${encodeURIComponent(name)}/dead-letters/replay`;
-    const body = await this.#call<{ replayed: number }>("POST", path, ids ? { ids } : {});
+    const body = await this.#call<ReplayResult>("POST", path, ids ? { ids } : {});
     return body.replayed;
   }
 
   /** Deletes every dead letter of an endpoint. */
   async purge(name: string): Promise<number> {
     const path = `/${encodeURIComponent(name)}/dead-letters`;
-    const body = await this.#call<{ purged: number }>("DELETE", path);
+    const body = await this.#call<PurgeResult>("DELETE", path);
     return body.purged;
   }
 
   /** Stops delivery to an endpoint (events keep being accepted). */
-  async pause(name: string, reason?: string): Promise<void> {
+  async pause(name: string, reason?: string): Promise<StateResult> {
     const path = `/${encodeURIComponent(name)}/pause`;
-    await this.#call("POST", path, reason ? { reason } : {});
+    return this.#call<StateResult>("POST", path, reason ? { reason } : {});
   }
 
   /** Restarts delivery to an endpoint. */
-  async resume(name: string): Promise<void> {
-    await this.#call("POST", `/${encodeURIComponent(name)}/resume`, {});
+  async resume(name: string): Promise<StateResult> {
+    return this.#call<StateResult>("POST", `/${encodeURIComponent(name)}/resume`, {});
   }
 
   async #call<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
@@ -240,13 +190,17 @@ export class AdminClient {
       body = undefined;
     }
     if (!response.ok) {
-      const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      // Read defensively: a proxy in front of the relay may answer with anything.
+      const error = (body as Partial<ErrorBody> | undefined)?.error as
+        | { code?: unknown; message?: unknown }
+        | undefined;
       const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
       const message =
         typeof error?.message === "string"
           ? error.message
           : `HTTP ${response.status} ${response.statusText}`.trim();
-      throw new AdminApiError(response.status, code, message, retryAfterOf(response));
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      throw new AdminApiError(response.status, code, message, retryAfterMs);
     }
     if (body === undefined || typeof body !== "object" || body === null) {
       throw new AdminApiError(response.status, "bad_response", "the relay answered with non-JSON");

@@ -17,6 +17,8 @@ export interface EndpointActions {
   pause(name: string): void;
   resume(name: string): void;
   showQueue(name: string): void;
+  /** Opens (or closes) the endpoint's detail panel. */
+  showDetail(name: string): void;
 }
 
 /** The cells of one row that change between refreshes. */
@@ -73,6 +75,8 @@ export class EndpointsView {
   readonly #empty = byId("endpoints-empty", HTMLDivElement);
   /** Names with an action in flight: their buttons stay disabled until it settles. */
   readonly busy = new Set<string>();
+  /** The endpoint whose details are open (its row is marked). */
+  selected: string | null = null;
 
   constructor(actions: EndpointActions) {
     this.#actions = actions;
@@ -159,7 +163,11 @@ export class EndpointsView {
   #createRow(name: string): HTMLTableRowElement {
     const text = (cls: string) => h("div", { class: cls });
     const p: RowParts = {
-      name: text("cell-main name"),
+      name: h("button", {
+        class: "cell-main name link",
+        type: "button",
+        "aria-controls": "endpoint-detail",
+      }),
       url: text("cell-sub mono"),
       state: h("span", { class: "badge none" }),
       stateNote: text("cell-sub"),
@@ -178,6 +186,7 @@ export class EndpointsView {
       else this.#actions.pause(name);
     });
     p.queue.addEventListener("click", () => this.#actions.showQueue(name));
+    p.name.addEventListener("click", () => this.#actions.showDetail(name));
     const row = h(
       "tr",
       {},
@@ -204,7 +213,10 @@ export class EndpointsView {
     if (!p) return;
     const elapsed = Math.max(0, now - fetchedAt);
     setText(p.name, endpoint.name);
-    setAttr(p.name, "title", endpoint.name);
+    const open = this.selected === endpoint.name;
+    setAttr(p.name, "title", `${endpoint.name}: settings, latency and partitions`);
+    setAttr(p.name, "aria-expanded", String(open));
+    row.classList.toggle("selected", open);
     const url = endpoint.config?.url ?? "";
     setText(p.url, url);
     setAttr(p.url, "title", url || null);

@@ -3,6 +3,7 @@
 import { AdminApiError, AdminClient, type EndpointView, normaliseRelayUrl } from "./api.ts";
 import { confirmAction } from "./dialog.ts";
 import { byId, setText } from "./dom.ts";
+import { EndpointDetail } from "./endpoint-detail.ts";
 import { EndpointsView } from "./endpoints-view.ts";
 import { formatCount } from "./format.ts";
 import { Poller, type PollOutcome } from "./poller.ts";
@@ -40,6 +41,14 @@ const endpointsView = new EndpointsView({
     queueView.show(name);
     selectTab("queue");
   },
+  showDetail: (name) => detailView.show(name),
+});
+
+const detailView = new EndpointDetail(() => {
+  endpointsView.selected = detailView.name;
+  const now = Date.now();
+  if (endpoints.length > 0) endpointsView.render(endpoints, fetchedAt, now);
+  detailView.render(endpoints, fetchedAt, now);
 });
 
 const queueView = new QueueView({ replay, purge });
@@ -65,6 +74,7 @@ async function refresh(signal: AbortSignal): Promise<void> {
   endpoints = list;
   fetchedAt = Date.now();
   endpointsView.render(endpoints, fetchedAt, fetchedAt);
+  detailView.render(endpoints, fetchedAt, fetchedAt);
   queueView.setEndpoints(endpoints);
   const dead = endpoints.reduce((n, e) => n + e.deadLetters, 0);
   setText(deadCount, dead > 0 ? formatCount(dead) : "");
@@ -118,6 +128,7 @@ setInterval(() => {
   if (!client || endpoints.length === 0) return;
   const now = Date.now();
   endpointsView.render(endpoints, fetchedAt, now);
+  detailView.render(endpoints, fetchedAt, now);
   if (tab === "queue") queueView.render(now);
   if (poller.active && lastOk && now - lastOk >= 1000 && connDot.classList.contains("ok")) {
     setConnection("ok", `Live · ${client.baseUrl} · updated ${ago(lastOk)}`);
@@ -137,6 +148,7 @@ function connect(baseUrl: string, token: string): void {
   disconnectButton.disabled = false;
   setConnection("warn", `Connecting to ${client.baseUrl}…`);
   endpointsView.showMessage("Loading…", `Asking ${client.baseUrl} for its endpoints.`);
+  detailView.clear();
   queueView.clear();
   poller.start();
 }
@@ -155,6 +167,7 @@ function disconnect(): void {
     "Not connected",
     "Enter the relay's URL and its admin token above. The token stays in this tab (sessionStorage) and is only sent to the relay.",
   );
+  detailView.clear();
   queueView.clear();
 }
 

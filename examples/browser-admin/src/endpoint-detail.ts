@@ -1,0 +1,273 @@
+// One endpoint in detail, below the endpoints table: its delivery settings (retry strategy,
+// threshold, backoff, limits, filters), the ingest-to-receipt latency read from its histogram,
+// and the queue of each partition. Updated in place on every refresh, like the table.
+import type { EndpointConfigView, EndpointView, LatencyCounts, PartitionSnapshot } from "./api.ts";
+import { byId, h, setAttr, setText, syncRows } from "./dom.ts";
+import {
+  formatCount,
+  formatDue,
+  formatDuration,
+  formatInstant,
+  formatStatus,
+  readableError,
+  statusTone,
+} from "./format.ts";
+
+/**
+ * A latency quantile (`q` in 0..1) estimated from a cumulative histogram the way Prometheus'
+ * `histogram_quantile` does: linear inside the bucket that holds it. `null` without observations,
+ * `Infinity` when it lies past the last bound.
+ *
+ * @example
+ * ```ts
+ * import { latencyQuantile } from "./endpoint-detail.ts";
+ * latencyQuantile({ boundsMs: [10, 100], buckets: [1, 3], sum: 120, count: 4 }, 0.5); // 55
+ * ```
+ */
+export function latencyQuantile(
+  latency: LatencyCounts & { boundsMs: readonly number[] },
+  q: number,
+): number | null {
+  if (latency.count <= 0) return null;
+  const rank = q * latency.count;
+  let previousBound = 0;
+  let previousCount = 0;
+  for (const [index, bound] of latency.boundsMs.entries()) {
+    const count = latency.buckets[index] ?? previousCount;
+    if (count >= rank && count > previousCount) {
+      return (
+        previousBound + ((bound - previousBound) * (rank - previousCount)) / (count - previousCount)
+      );
+    }
+    previousBound = bound;
+    previousCount = count;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * The retry strategy in words.
+ *
+ * @example
+ * ```ts
+ * import { strategyLabel } from "./endpoint-detail.ts";
+ * strategyLabel({ type: "breaker", threshold: 3, backoff: 4000 }); // "Breaker: after 3 failures, wait 4.0 s"
+ * ```
+ */
+export function strategyLabel(strategy: EndpointConfigView["strategy"]): string {
+  if (strategy.type === "exponential") {
+    const { base, factor, max } = strategy;
+    return `Exponential backoff: base ${formatDuration(base)}, factor ${formatDuration(factor)}, at most ${formatDuration(max)}`;
+  }
+  return `Breaker: after ${plural(strategy.threshold, "failure")}, wait ${formatDuration(strategy.backoff)}`;
+}
+
+/** The settings shown, as label → value (and an optional tooltip). */
+function settings(config: EndpointConfigView): [string, string, string?][] {
+  const { ignore } = config;
+  const ignored = [
+    ignore.actions.length > 0 && `actions ${ignore.actions.join(", ")}`,
+    ignore.mediatypes.length > 0 && `media types ${ignore.mediatypes.join(", ")}`,
+  ].filter((part): part is string => typeof part === "string");
+  return [
+    ["Strategy", strategyLabel(config.strategy)],
+    ["Threshold", plural(config.threshold, "failure")],
+    ["Backoff", formatDuration(config.backoff)],
+    ["Timeout", formatDuration(config.timeout)],
+    ["Max attempts", config.maxAttempts === null ? "unlimited" : formatCount(config.maxAttempts)],
+    ["Max age", config.maxAge === null ? "unlimited" : formatDuration(config.maxAge)],
+    ["Max batch", plural(config.maxBatch, "event")],
+    ["Partitions", formatCount(config.partitions)],
+    [
+      "Sends as",
+      config.mediaType.replace(/^.*\.events\./, "events ").replace(/\+json$/, ""),
+      config.mediaType,
+    ],
+    ["Headers", config.headers.length > 0 ? config.headers.join(", ") : "none"],
+    ["Signing", config.signed ? "Standard Webhooks" : "off"],
+    ["Ignores", ignored.length > 0 ? ignored.join(" · ") : "nothing"],
+  ];
+}
+
+/** The latency figures shown, as label → value. */
+function latencyFacts(latency: EndpointView["latency"]): [string, string][] {
+  if (latency.count === 0) return [["Delivered", "nothing yet"]];
+  const at = (q: number) => {
+    const value = latencyQuantile(latency, q);
+    const last = latency.boundsMs.at(-1) ?? 0;
+    return value === Number.POSITIVE_INFINITY ? `> ${formatDuration(last)}` : formatDuration(value);
+  };
+  return [
+    ["Delivered", plural(latency.count, "event")],
+    ["Median", at(0.5)],
+    ["90th percentile", at(0.9)],
+    ["99th percentile", at(0.99)],
+    ["Mean", formatDuration(latency.sum / latency.count)],
+  ];
+}
+
+/** The classes of the partition table's cells (numbers align right). */
+const partitionColumns = ["", "", "num", "num", "num", "", "num"];
+
+/** Keeps a `<dl>` of label → value pairs in step, one `<div>` (dt, dd) per pair. */
+function syncFacts(list: HTMLElement, facts: readonly [string, string, string?][]): void {
+  syncRows(
+    list,
+    facts,
+    ([label]) => label,
+    ([label]) => h("div", { class: "fact" }, h("dt", {}, label), h("dd", {})),
+    (row, [, value, title]) => {
+      const dd = row.lastElementChild as HTMLElement;
+      setText(dd, value);
+      setAttr(dd, "title", title ?? value);
+    },
+  );
+}
+
+/** Per-bucket (not cumulative) counts between the first and last bucket that holds any. */
+function histogramRows(latency: EndpointView["latency"]) {
+  const rows = latency.boundsMs.map((bound, index) => ({
+    label: `≤ ${formatDuration(bound)}`,
+    count: (latency.buckets[index] ?? 0) - (index > 0 ? (latency.buckets[index - 1] ?? 0) : 0),
+  }));
+  rows.push({
+    label: `> ${formatDuration(latency.boundsMs.at(-1) ?? 0)}`,
+    count: latency.count - (latency.buckets.at(-1) ?? 0),
+  });
+  const used = rows.flatMap((row, index) => (row.count > 0 ? [index] : []));
+  return used.length === 0 ? [] : rows.slice(used[0], (used.at(-1) ?? 0) + 1);
+}
+
+/**
+ * The endpoint detail panel of the page shell.
+ *
+ * @example
+ * ```ts
+ * import { EndpointDetail } from "./endpoint-detail.ts";
+ * const detail = new EndpointDetail(() => table.render(endpoints, fetchedAt, Date.now()));
+ * detail.show("audit-log");
+ * detail.render(endpoints, fetchedAt, Date.now());
+ * ```
+ */
+export class EndpointDetail {
+  readonly #panel = byId("endpoint-detail", HTMLElement);
+  readonly #title = byId("detail-title", HTMLHeadingElement);
+  readonly #url = byId("detail-url", HTMLSpanElement);
+  readonly #settings = byId("detail-settings", HTMLElement);
+  readonly #latency = byId("detail-latency", HTMLElement);
+  readonly #histogram = byId("detail-histogram", HTMLDivElement);
+  readonly #partitions = byId("detail-partitions", HTMLTableSectionElement);
+  readonly #onChange: () => void;
+  #name: string | null = null;
+
+  /** `onChange` runs when the shown endpoint changes (the table marks the selected row). */
+  constructor(onChange: () => void) {
+    this.#onChange = onChange;
+    byId("detail-close", HTMLButtonElement).addEventListener("click", () => this.show(null));
+  }
+
+  /** The endpoint shown, if any. */
+  get name(): string | null {
+    return this.#name;
+  }
+
+  /** Shows an endpoint (the same one again, or null, closes the panel). */
+  show(name: string | null): void {
+    this.#name = name === this.#name ? null : name;
+    this.#panel.hidden = this.#name === null;
+    this.#onChange();
+    if (this.#name !== null) this.#panel.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Renders the shown endpoint from the latest list; hides the panel when it is gone. */
+  render(endpoints: readonly EndpointView[], fetchedAt: number, now: number): void {
+    const endpoint = endpoints.find((candidate) => candidate.name === this.#name);
+    this.#panel.hidden = endpoint === undefined;
+    if (!endpoint) return;
+    setText(this.#title, endpoint.name);
+    setText(this.#url, endpoint.config.url);
+    setAttr(this.#url, "title", endpoint.config.url);
+    syncFacts(this.#settings, settings(endpoint.config));
+    syncFacts(this.#latency, latencyFacts(endpoint.latency));
+    this.#renderHistogram(endpoint.latency);
+    const elapsed = Math.max(0, now - fetchedAt);
+    syncRows(
+      this.#partitions,
+      endpoint.partitions,
+      (part) => String(part.partition),
+      () => h("tr", {}, ...partitionColumns.map((cls) => h("td", { class: cls }))),
+      (row, part) => this.#updatePartition(row, part, elapsed, now),
+    );
+  }
+
+  /** Hides the panel (disconnected). */
+  clear(): void {
+    this.#name = null;
+    this.#panel.hidden = true;
+    this.#onChange();
+  }
+
+  #renderHistogram(latency: EndpointView["latency"]): void {
+    const rows = histogramRows(latency);
+    const most = Math.max(1, ...rows.map((row) => row.count));
+    syncRows(
+      this.#histogram,
+      rows,
+      (row) => row.label,
+      () =>
+        h(
+          "div",
+          { class: "bar-row" },
+          h("span", { class: "bar-label" }),
+          h("progress", { class: "bar" }),
+          h("span", { class: "bar-count" }),
+        ),
+      (element, row) => {
+        const [label, bar, count] = Array.from(element.children) as [
+          HTMLElement,
+          HTMLProgressElement,
+          HTMLElement,
+        ];
+        setText(label, row.label);
+        bar.max = most;
+        bar.value = row.count;
+        setAttr(bar, "aria-label", `${row.label}: ${plural(row.count, "event")}`);
+        setText(count, formatCount(row.count));
+      },
+    );
+  }
+
+  #updatePartition(
+    row: HTMLTableRowElement,
+    part: PartitionSnapshot,
+    elapsed: number,
+    now: number,
+  ): void {
+    const cells = Array.from(row.cells);
+    const text = (index: number, value: string, title?: string | null) => {
+      const cell = cells[index];
+      if (!cell) return;
+      setText(cell, value);
+      setAttr(cell, "title", title ?? null);
+    };
+    text(0, `#${part.partition}`);
+    text(1, part.paused ? "Paused" : part.depth > 0 && part.lastError ? "Retrying" : "Active");
+    text(2, formatCount(part.depth));
+    const age = part.oldestPendingAgeMs === null ? null : part.oldestPendingAgeMs + elapsed;
+    text(3, formatDuration(age));
+    text(4, formatCount(part.deadLetters));
+    const last =
+      part.lastStatus === null && part.lastError ? "No answer" : formatStatus(part.lastStatus);
+    text(5, last, part.lastError ? readableError(part.lastError) : null);
+    text(
+      6,
+      part.depth > 0 ? formatDue(part.nextAttemptAt, now) : "—",
+      part.nextAttemptAt ? formatInstant(part.nextAttemptAt) : null,
+    );
+    const failing = statusTone(part.lastStatus) === "bad" || (!part.lastStatus && !!part.lastError);
+    cells[5]?.classList.toggle("bad-text", failing);
+    cells[1]?.classList.toggle("warn-text", part.paused);
+  }
+}

@@ -1,0 +1,98 @@
+import {
+  hmac,
+  importKeys,
+  signedContent,
+  toBase64,
+  type WebhookBody,
+  type WebhookSecret,
+} from "./hmac.ts";
+
+/**
+ * The three Standard Webhooks request headers. A type alias, not an interface, so it is
+ * assignable to `Record<string, string>` (spread it into `fetch` headers or pass it back to
+ * {@link verifyWebhook}).
+ *
+ * @example
+ * ```ts
+ * import { signWebhook, type WebhookHeaders } from "registry-relay";
+ * const headers: WebhookHeaders = await signWebhook({ secret, id: "msg_1", timestamp: new Date(), body });
+ * await fetch(url, { method: "POST", headers: { ...headers }, body });
+ * ```
+ */
+export type WebhookHeaders = {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+};
+
+/**
+ * Options of {@link signWebhook}.
+ *
+ * @example
+ * ```ts
+ * import type { SignWebhookOptions } from "registry-relay";
+ * const options: SignWebhookOptions = { secret: [oldSecret, newSecret], id, timestamp: new Date(), body };
+ * ```
+ */
+export interface SignWebhookOptions {
+  /** One secret, or several to sign with each (key rotation: old and new both verify). */
+  secret: WebhookSecret | readonly WebhookSecret[];
+  /** Message id, stable across retries (the receiver's idempotency key). Must not contain `.`. */
+  id: string;
+  /** Time of this attempt: unix seconds, or a Date (truncated to whole seconds). */
+  timestamp: number | Date;
+  /** The exact request body. */
+  body: WebhookBody;
+}
+
+/**
+ * Signs a webhook request the Standard Webhooks way: `v1,` + base64(HMAC-SHA256(key,
+ * `id.timestamp.body`)). With several secrets the signature header lists one signature per
+ * secret, space separated, so receivers can rotate keys without downtime.
+ *
+ * @example
+ * ```ts
+ * import { signWebhook } from "registry-relay";
+ * const body = JSON.stringify({ events: [] });
+ * const headers = await signWebhook({
+ *   secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+ *   id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+ *   timestamp: new Date(),
+ *   body,
+ * });
+ * await fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
+ * ```
+ */
+export async function signWebhook(options: SignWebhookOptions): Promise<WebhookHeaders> {
+  const { id } = options;
+  if (typeof id !== "string" || id === "" || id.includes(".")) {
+    throw new TypeError("signWebhook: id must be a non-empty string without '.'");
+  }
+  const timestamp = signingTimestamp(options.timestamp);
+  const keys = await importKeys(
+    options.secret,
+    (reason) => new TypeError(`signWebhook: ${reason}`),
+  );
+  const content = signedContent(id, timestamp, options.body, "signWebhook");
+  const signatures: string[] = [];
+  for (const key of keys) signatures.push(`v1,${toBase64(await hmac(key, content))}`);
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signatures.join(" "),
+  };
+}
+
+function signingTimestamp(value: number | Date): number {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new TypeError("signWebhook: timestamp is an invalid Date");
+    return Math.floor(ms / 1000);
+  }
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(
+      "signWebhook: timestamp must be whole unix seconds (integer >= 0) or a Date",
+    );
+  }
+  return value;
+}
