@@ -185,3 +185,52 @@ export function describe(error: unknown): string {
   }
   return parts.join(": ") || "unknown error";
 }
+
+/**
+ * The values of an endpoint configuration that must never be stored or shown: header values,
+ * signing secrets, and the URL's userinfo and query values. HttpSink masks them in its own
+ * errors and the retry policy in every stored failure: one list, one rule.
+ *
+ * @example
+ * ```ts
+ * import { describeFailure, sensitiveValues } from "registry-relay";
+ * const sensitive = sensitiveValues({ headers: { Authorization: ["Bearer s3cr3t"] } }); // ["Bearer s3cr3t"]
+ * describeFailure(error, sensitive);
+ * ```
+ */
+export function sensitiveValues(config: {
+  url?: string | URL | undefined;
+  headers?:
+    | Readonly<Record<string, string | readonly string[]>>
+    | readonly (readonly [string, string])[]
+    | undefined;
+  secret?: string | readonly string[] | undefined;
+}): string[] {
+  const headers = config.headers ?? {};
+  const values = [
+    ...(Array.isArray(headers)
+      ? headers.map(([, value]) => value)
+      : Object.values(headers as Readonly<Record<string, string | readonly string[]>>).flat()),
+    ...(config.secret === undefined ? [] : [config.secret].flat()),
+  ];
+  if (config.url !== undefined) {
+    try {
+      const url = new URL(config.url);
+      values.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
+      values.push(...new URLSearchParams(url.search).values());
+    } catch {
+      // Not a URL: nothing of it can show up in a message either.
+    }
+  }
+  return values.filter((value) => value !== "");
+}
+
+/**
+ * `text` with each of `values` masked as `***`, longest first (so a value inside a longer one
+ * cannot leave part of it); values under 4 characters are left, they would mask ordinary words.
+ */
+export function maskValues(text: string, values: readonly string[]): string {
+  const masked = values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
+  for (const value of masked) text = text.split(value).join("***");
+  return text;
+}

@@ -2,7 +2,13 @@
 // configured headers and Basic auth; the Standard Webhooks message id of signed POSTs; and the
 // values kept out of every message about it.
 
-import { describe, HttpTransportError, redactUrl } from "./http-errors.ts";
+import {
+  describe,
+  HttpTransportError,
+  maskValues,
+  redactUrl,
+  sensitiveValues,
+} from "./http-errors.ts";
 
 /**
  * Extra request headers: a `Headers`, or a record of one value or a list of values per name
@@ -125,7 +131,7 @@ export interface RequestSetup {
   requestHeaders: HeaderPair[];
   /** `requestHeaders` without the names signing sets (it replaces them). */
   unsignedHeaders: HeaderPair[];
-  /** Values masked in messages (4+ characters), longest first. */
+  /** Values masked in messages ({@link sensitiveValues}). */
   sensitive: string[];
 }
 
@@ -144,15 +150,7 @@ export function requestSetup(
   url.username = "";
   url.password = "";
   url.hash = "";
-  const sensitive = [
-    user,
-    password,
-    ...new URLSearchParams(url.search).values(),
-    ...headers.map(([, value]) => value),
-    ...(secret === undefined ? [] : [secret].flat()),
-  ]
-    .filter((text) => text.length >= 4)
-    .sort((a, b) => b.length - a.length);
+  const sensitive = sensitiveValues({ url: original, headers, secret });
   // The appends `new Headers({ "content-type" })` + `append` per pair would make, as pairs:
   // built once, and cheaper for fetch to take than a `Headers` or a record.
   const requestHeaders: HeaderPair[] = [["content-type", mediaType], ...headers];
@@ -180,8 +178,7 @@ export function requestSetup(
 export function scrub(text: string, request: RequestSetup): string {
   let clean = text.split(request.original).join(request.redacted);
   clean = clean.split(request.target).join(request.redacted);
-  for (const secret of request.sensitive) clean = clean.split(secret).join("***");
-  return clean;
+  return maskValues(clean, request.sensitive);
 }
 
 /** The error of a POST that got no status, its text (and cause, if need be) scrubbed. */

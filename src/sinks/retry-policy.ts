@@ -1,7 +1,12 @@
 // The one retry policy: what a failed delivery attempt means (retry when, or give up why), and how
 // the failure is described for storage. Pure functions over numbers and the error, so that the
 // in-memory RetryingSink and the relay's durable queue decide exactly alike.
+
 import { HttpRedirectError, HttpRequestError, HttpStatusError, redactUrl } from "./http.ts";
+import { maskValues } from "./http-errors.ts";
+
+export { sensitiveValues } from "./http-errors.ts";
+
 import { SinkClosedError } from "./sink.ts";
 
 /**
@@ -251,8 +256,7 @@ export function describeFailure(error: unknown, sensitive: readonly string[] = [
   } catch {
     text = "unknown error";
   }
-  const masked = sensitive.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
-  for (const value of masked) text = text.split(value).join("***");
+  text = maskValues(text, sensitive);
   text = text.replace(urlInText, (match) => {
     // Punctuation closing a sentence is prose, not URL.
     const url = match.replace(/[.,;:!?)\]]+$/, "");
@@ -260,36 +264,4 @@ export function describeFailure(error: unknown, sensitive: readonly string[] = [
   });
   text = text.replace(controls, " ");
   return text.length > maxFailureLength ? `${text.slice(0, maxFailureLength - 1)}…` : text;
-}
-
-/**
- * The values of an endpoint configuration that must never be stored or shown: header values,
- * signing secrets, and the URL's userinfo and query values.
- *
- * @example
- * ```ts
- * import { describeFailure, sensitiveValues } from "registry-relay";
- * const sensitive = sensitiveValues({ headers: { Authorization: ["Bearer s3cr3t"] } }); // ["Bearer s3cr3t"]
- * describeFailure(error, sensitive);
- * ```
- */
-export function sensitiveValues(config: {
-  url?: string | URL | undefined;
-  headers?: Readonly<Record<string, string | readonly string[]>> | undefined;
-  secret?: string | readonly string[] | undefined;
-}): string[] {
-  const values = [
-    ...Object.values(config.headers ?? {}).flat(),
-    ...(config.secret === undefined ? [] : [config.secret].flat()),
-  ];
-  if (config.url !== undefined) {
-    try {
-      const url = new URL(config.url);
-      values.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
-      values.push(...new URLSearchParams(url.search).values());
-    } catch {
-      // Not a URL: nothing of it can show up in a message either.
-    }
-  }
-  return values.filter((value) => value !== "");
 }
