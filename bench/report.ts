@@ -13,7 +13,10 @@ export interface Row {
   label: string;
   /** Method notes printed under the row. */
   notes: string[];
-  /** Primary figures (first is the one the ratio is about). */
+  /**
+   * Figures, ours and baseline in the same units. The first is the one the ratio is about:
+   * ratio = ours ÷ baseline of that figure, a rate, so higher is better everywhere.
+   */
   ours: Figure[];
   baseline: Figure[];
   ratio: number;
@@ -51,7 +54,11 @@ export function formatTable(rows: readonly Row[]): string {
   const lines: string[] = [];
   const width = Math.max(...rows.map((row) => row.label.length), 10) + 2;
   const header = `${pad("comparison", width)}${pad("ours", 24)}${pad("baseline", 24)}${pad("ratio", 8)}${pad("target", 9)}result`;
-  lines.push(header, "-".repeat(header.length));
+  lines.push(
+    "ratio = ours / baseline of the first figure (same unit both sides); higher is better",
+    header,
+    "-".repeat(header.length),
+  );
   for (const row of rows) {
     const spread = `rounds ${row.ratios.map((r) => r.toFixed(2)).join(" ")}`;
     lines.push(

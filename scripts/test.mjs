@@ -36,6 +36,7 @@ export const extraSuites = [
   ["browser-admin", "npm", ["run", "--silent", "test:browser-admin"]],
   ["e2e", "npm", ["run", "--silent", "test:e2e"]],
   ["load", "npm", ["run", "--silent", "test:load"]],
+  ["start", "npm", ["run", "--silent", "test:start"]],
 ];
 
 function summaryCounts(text, code) {

@@ -54,6 +54,8 @@ const bounded =
   (min: number, max: number, zero?: string, isDuration?: boolean, hint = ""): Rule =>
   (value, path, report) => {
     let number = value as number;
+    // "0" where 0 has a meaning: an env var or YAML templating may quote it (maxAttempts: "0").
+    if (value === "0" && zero) return 0;
     if (!isDuration && !Number.isInteger(value)) return report(path, "must be an integer");
     try {
       if (isDuration) number = parseDuration(value as string | number);

@@ -2,6 +2,8 @@
 // Bodies are signed as the exact bytes sent: re-serialising JSON or re-decoding bytes as UTF-8
 // would break signatures.
 
+import { hmacPads, hmacSha256 } from "./sha256.ts";
+
 /**
  * A Standard Webhooks secret: `whsec_<base64>` or the bare base64 key (24–64 random bytes).
  *
@@ -50,18 +52,25 @@ export function timingSafeEqual(a: Uint8Array | string, b: Uint8Array | string):
   return difference === 0;
 }
 
+/** One secret's key: its raw bytes, the sync HMAC schedule, and the Web Crypto key once needed. */
+export interface HmacKey {
+  readonly raw: Uint8Array<ArrayBuffer>;
+  readonly pads: Int32Array;
+  subtle?: Promise<CryptoKey>;
+}
+
 /** The keys of one secret or a list; `fail(reason)` makes the error for an unusable secret. */
-export async function importKeys(
+export function importKeys(
   secret: WebhookSecret | readonly WebhookSecret[],
   fail: (reason: string) => Error,
-): Promise<CryptoKey[]> {
+): HmacKey[] {
   const list: unknown = typeof secret === "string" ? [secret] : secret;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string")) {
     throw fail("secret must be a non-empty string or array of strings");
   }
-  const keys: CryptoKey[] = [];
-  for (const [index, text] of list.entries()) {
-    const key = await hmacKey(text);
+  const keys: HmacKey[] = [];
+  for (let index = 0; index < list.length; index++) {
+    const key = hmacKey(list[index] as string);
     if (key === undefined) {
       throw fail(`secret${list.length > 1 ? `[${index}]` : ""} is not valid base64`);
     }
@@ -74,28 +83,31 @@ export async function importKeys(
 export const secretBytes = (secret: string): Uint8Array<ArrayBuffer> | undefined =>
   fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
 
-// Importing a key costs about as much as the HMAC itself; receivers verify with the same few
-// secrets over and over. Bounded so a caller cycling through secrets cannot grow it forever.
-const keyCacheLimit = 32;
-const keyCache = new Map<string, Promise<CryptoKey | undefined>>();
+// Decoding a secret and deriving its key costs about as much as a small HMAC; receivers verify
+// with the same few secrets over and over. Bounded so a caller cycling through secrets cannot
+// grow it forever. Keys are derived only from the secret itself, so a hit changes no result.
+const keyCacheLimit = 16;
+const keyCache = new Map<string, HmacKey>();
 
-function hmacKey(secret: string): Promise<CryptoKey | undefined> {
+function hmacKey(secret: string): HmacKey | undefined {
   const cached = keyCache.get(secret);
   if (cached !== undefined) return cached;
   const raw = secretBytes(secret);
-  const key =
-    raw === undefined || raw.length === 0
-      ? Promise.resolve(undefined)
-      : crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  if (raw === undefined || raw.length === 0) return undefined;
+  const key: HmacKey = { raw, pads: hmacPads(raw) };
   if (keyCache.size >= keyCacheLimit) {
     const oldest = keyCache.keys().next().value;
     if (oldest !== undefined) keyCache.delete(oldest);
   }
   keyCache.set(secret, key);
-  // A failed import must not poison the cache.
-  key.catch(() => keyCache.delete(secret));
   return key;
 }
+
+/**
+ * The largest unix time in seconds accepted from a caller (year 5138). Any time in
+ * milliseconds since 1973 is above it, so `Date.now()` passed as seconds is caught.
+ */
+export const maxSeconds = 1e11;
 
 /** `id.timestamp.body`, the bytes Standard Webhooks signs. */
 export function signedContent(
@@ -123,8 +135,29 @@ function bodyBytes(body: WebhookBody, caller: string): Uint8Array {
   throw new TypeError(`${caller}: body must be a string, Uint8Array or ArrayBuffer`);
 }
 
-export async function hmac(key: CryptoKey, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
+// Up to this many signed bytes, hashing in JavaScript beats the async Web Crypto hand-off.
+const syncLimit = 8 * 1024;
+
+/** HMAC-SHA256 of `content`: synchronous for small content, Web Crypto for large. */
+export function hmac(
+  key: HmacKey,
+  content: Uint8Array<ArrayBuffer>,
+): Uint8Array | Promise<Uint8Array> {
+  if (content.length <= syncLimit) return hmacSha256(key.pads, content);
+  return subtleHmac(key, content);
+}
+
+async function subtleHmac(key: HmacKey, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  key.subtle ??= crypto.subtle.importKey("raw", key.raw, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  try {
+    return new Uint8Array(await crypto.subtle.sign("HMAC", await key.subtle, content));
+  } catch (error) {
+    // A failed import must not poison the cached key.
+    key.subtle = undefined;
+    throw error;
+  }
 }
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;

@@ -1,6 +1,7 @@
 import {
   hmac,
   importKeys,
+  maxSeconds,
   signedContent,
   toBase64,
   type WebhookBody,
@@ -39,7 +40,10 @@ export interface SignWebhookOptions {
   secret: WebhookSecret | readonly WebhookSecret[];
   /** Message id, stable across retries (the receiver's idempotency key). Must not contain `.`. */
   id: string;
-  /** Time of this attempt: unix seconds, or a Date (truncated to whole seconds). */
+  /**
+   * Time of this attempt: unix seconds, or a Date (truncated to whole seconds). Milliseconds
+   * (`Date.now()`) are refused with a RangeError: the receiver would reject the signature.
+   */
   timestamp: number | Date;
   /** The exact request body. */
   body: WebhookBody;
@@ -69,10 +73,7 @@ export async function signWebhook(options: SignWebhookOptions): Promise<WebhookH
     throw new TypeError("signWebhook: id must be a non-empty string without '.'");
   }
   const timestamp = signingTimestamp(options.timestamp);
-  const keys = await importKeys(
-    options.secret,
-    (reason) => new TypeError(`signWebhook: ${reason}`),
-  );
+  const keys = importKeys(options.secret, (reason) => new TypeError(`signWebhook: ${reason}`));
   const content = signedContent(id, timestamp, options.body, "signWebhook");
   const signatures: string[] = [];
   for (const key of keys) signatures.push(`v1,${toBase64(await hmac(key, content))}`);
@@ -92,6 +93,12 @@ function signingTimestamp(value: number | Date): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(
       "signWebhook: timestamp must be whole unix seconds (integer >= 0) or a Date",
+    );
+  }
+  if (value > maxSeconds) {
+    throw new RangeError(
+      `signWebhook: timestamp ${value} looks like milliseconds; it must be unix seconds ` +
+        "(Math.floor(Date.now() / 1000)) or a Date",
     );
   }
   return value;

@@ -2,6 +2,7 @@ import {
   fromBase64,
   hmac,
   importKeys,
+  maxSeconds,
   signedContent,
   timingSafeEqual,
   type WebhookBody,
@@ -68,7 +69,10 @@ export interface VerifyWebhookOptions {
   body: WebhookBody;
   /** Allowed clock skew in both directions, in seconds (default 300; `Infinity` disables). */
   toleranceSeconds?: number;
-  /** The current time, as a Date or unix seconds (default: now). */
+  /**
+   * The current time, as a Date or unix seconds (default: now). Milliseconds (`Date.now()`) are
+   * refused with a RangeError.
+   */
   now?: Date | number;
 }
 
@@ -106,20 +110,14 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Veri
     throw new TypeError("verifyWebhook: toleranceSeconds must be a number >= 0");
   }
   const now = currentSeconds(options.now);
-  const keys = await importKeys(
+  const keys = importKeys(
     options.secret,
     (reason) => new WebhookVerificationError("invalid-secret", reason),
   );
 
-  const [id, timestampHeader, signatureHeader] = [
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-  ].map((name) => {
-    const value = header(options.headers, name);
-    if (!value) throw new WebhookVerificationError("missing-header", `${name} header is missing`);
-    return value;
-  }) as [string, string, string];
+  const id = requiredHeader(options.headers, "webhook-id");
+  const timestampHeader = requiredHeader(options.headers, "webhook-timestamp");
+  const signatureHeader = requiredHeader(options.headers, "webhook-signature");
   const timestamp = parseTimestamp(timestampHeader);
   if (now - timestamp > tolerance) {
     throw new WebhookVerificationError(
@@ -138,7 +136,8 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Veri
   const content = signedContent(id, timestamp, options.body, "verifyWebhook");
   let matched = false;
   for (const key of keys) {
-    const expected = await hmac(key, content);
+    const signed = hmac(key, content);
+    const expected = signed instanceof Promise ? await signed : signed;
     // Check every candidate against every key: which one matched is not leaked through timing.
     for (const candidate of candidates) {
       if (timingSafeEqual(expected, candidate)) matched = true;
@@ -159,6 +158,12 @@ function currentSeconds(now: Date | number | undefined): number {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
     throw new TypeError("verifyWebhook: now must be a valid Date or unix seconds");
   }
+  if (typeof now === "number" && now > maxSeconds) {
+    throw new RangeError(
+      `verifyWebhook: now ${now} looks like milliseconds; it must be unix seconds ` +
+        "(Math.floor(Date.now() / 1000)) or a Date",
+    );
+  }
   return Math.floor(seconds);
 }
 
@@ -171,6 +176,12 @@ function parseTimestamp(value: string): number {
     );
   }
   return Number(value);
+}
+
+function requiredHeader(headers: VerifyWebhookOptions["headers"], name: string): string {
+  const value = header(headers, name);
+  if (!value) throw new WebhookVerificationError("missing-header", `${name} header is missing`);
+  return value;
 }
 
 function header(headers: VerifyWebhookOptions["headers"], name: string): string | undefined {

@@ -688,6 +688,42 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     assert.deepEqual(state.requests, [], "no request after disconnecting");
   });
 
+  it("opens connected from npm start's link and drops the fragment from the address bar", async () => {
+    // A fresh tab (no stored relay URL or token): only the link's fragment can connect it.
+    const context = await state.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const requests = [];
+      const logs = [];
+      page.on("request", (request) => requests.push(request.url()));
+      page.on("console", (message) => logs.push(message.text()));
+      const token = encodeURIComponent(state.adminToken);
+      await page.goto(`${state.console.url}/#relay=${state.relay.base}&token=${token}`);
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll("#endpoints-body tr").length === 4 &&
+          document.getElementById("conn-dot").className === "dot ok",
+        null,
+        { timeout: uiTimeout },
+      );
+      assert.equal(await page.evaluate(() => location.hash), "", "the fragment is gone");
+      assert.equal(page.url(), `${state.console.url}/`);
+      assert.equal(await page.inputValue("#relay-url"), state.relay.base);
+      // Replaced, not pushed: the tab's history is about:blank, then the console without fragment.
+      assert.equal(await page.evaluate(() => history.length), 2);
+      assert.ok(
+        requests.every((url) => !url.includes(state.adminToken)),
+        "no request URL holds the token",
+      );
+      assert.ok(
+        logs.every((text) => !text.includes(state.adminToken)),
+        "the token is never logged",
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   it("validates envelopes in the page (pasted, dropped, broken) with no network call", async () => {
     const { page } = state;
     state.requests.length = 0;

@@ -179,6 +179,7 @@ describe("parseEndpointConfig", () => {
     for (const maxAge of [0, "0", "0s"]) {
       const config = parseEndpointConfig({ maxAttempts: 0, maxAge });
       assert.equal(config.maxAttempts, 0);
+      assert.equal(parseEndpointConfig({ maxAttempts: "0", maxAge }).maxAttempts, 0);
       assert.equal(config.maxAge, 0);
       assert.deepEqual(parseEndpointConfig(config), config);
     }

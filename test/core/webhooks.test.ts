@@ -22,6 +22,29 @@ const vectorHeaders = {
   "webhook-signature": expected,
 };
 
+const utf8 = new TextEncoder();
+
+/** The reference signature, straight from Web Crypto, with no cache or sync path in between. */
+async function referenceSignature(
+  key: string,
+  content: { id: string; timestamp: number; body: Uint8Array },
+): Promise<string> {
+  const raw = Uint8Array.from(atob(key.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    raw,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const prefix = utf8.encode(`${content.id}.${content.timestamp}.`);
+  const signed = new Uint8Array(prefix.length + content.body.length);
+  signed.set(prefix);
+  signed.set(content.body, prefix.length);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, signed));
+  return `v1,${btoa(String.fromCharCode(...mac))}`;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<WebhookVerificationError> {
   try {
     await promise;
@@ -117,6 +140,47 @@ describe("signWebhook", () => {
       assert.ok(error instanceof TypeError);
       assert.match(error.message, /secret/);
       assert.ok(!error.message.includes("not base64!"));
+    }
+  });
+
+  it("refuses a timestamp in milliseconds, naming timestamp and seconds", async () => {
+    for (const ms of [Date.now(), timestamp * 1000, 1e11 + 1]) {
+      const error = await signWebhook({ secret, id, timestamp: ms, body }).then(
+        () => assert.fail(`signed with ${ms} as seconds`),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof RangeError, `not a RangeError: ${error}`);
+      assert.match(error.message, /timestamp/);
+      assert.match(error.message, /seconds/);
+      assert.match(error.message, /milliseconds/);
+    }
+    // The largest accepted value, and a Date of now, still sign.
+    const far = await signWebhook({ secret, id, timestamp: 1e11, body });
+    assert.equal(far["webhook-timestamp"], "100000000000");
+    const headers = await signWebhook({ secret, id, timestamp: new Date(), body });
+    assert.equal(headers["webhook-timestamp"], String(Math.floor(Date.now() / 1000)));
+  });
+
+  it("signs bodies of every size like Web Crypto (both sides of the small-body path)", async () => {
+    const sizes = [0, 1, 30, 31, 32, 33, 55, 56, 63, 64, 65, 119, 120, 128, 1024];
+    sizes.push(8 * 1024 - 40, 8 * 1024 - 29, 8 * 1024 - 28, 8 * 1024 + 1, 64 * 1024, 100_003);
+    for (const size of sizes) {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 31 + size) & 0xff;
+      for (const key of [secret, otherSecret, btoa("k".repeat(64)), btoa("long".repeat(40))]) {
+        const headers = await signWebhook({ secret: key, id, timestamp, body: bytes });
+        const reference = await referenceSignature(key, { id, timestamp, body: bytes });
+        assert.equal(headers["webhook-signature"], reference, `size ${size}`);
+        await verifyWebhook({ secret: key, headers, body: bytes, now: timestamp });
+        const flipped = bytes.slice();
+        if (size > 0) {
+          flipped[size - 1] = (flipped[size - 1] ?? 0) ^ 1;
+          await rejectsWith(
+            verifyWebhook({ secret: key, headers, body: flipped, now: timestamp }),
+            "no-matching-signature",
+          );
+        }
+      }
     }
   });
 });
@@ -274,6 +338,58 @@ describe("verifyWebhook", () => {
       );
     }
     await verifyWebhook({ secret, headers: vectorHeaders, body, now: timestamp });
+  });
+
+  it("refuses now in milliseconds, and still takes seconds and Dates", async () => {
+    const error = await verifyWebhook({
+      secret,
+      headers: vectorHeaders,
+      body,
+      now: timestamp * 1000,
+    }).then(
+      () => assert.fail("verified with now in milliseconds"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof RangeError, `not a RangeError: ${error}`);
+    assert.match(error.message, /now/);
+    assert.match(error.message, /seconds/);
+    const now = new Date(timestamp * 1000);
+    assert.equal((await verifyWebhook({ secret, headers: vectorHeaders, body, now })).id, id);
+  });
+
+  it("gets the same answers with the key cache warm, across secrets and rotated lists", async () => {
+    // More secrets than the cache holds, visited in an order that hits, misses and evicts.
+    const secrets = Array.from({ length: 24 }, (_, i) =>
+      btoa(`cache-secret-${i}-`.padEnd(32, "x")),
+    );
+    const all = [secret, otherSecret, ...secrets];
+    const order = [0, 1, 0, 2, 1, ...all.keys(), 3, 0, 25, 1, 2, ...all.keys(), 0, 1];
+    const bytes = utf8.encode('{"events":[{"id":"cache"}]}');
+    for (const [step, index] of order.entries()) {
+      const current = all[index]!;
+      const previous = all[(index + 1) % all.length]!;
+      const stamp = timestamp + step;
+      const content = { id, timestamp: stamp, body: bytes };
+      const reference = await referenceSignature(current, content);
+      const single = await signWebhook({ secret: current, ...content });
+      assert.equal(single["webhook-signature"], reference, `step ${step}`);
+      // Rotation: signing with [previous, current] lists both signatures in that order.
+      const rotated = await signWebhook({ secret: [previous, current], ...content });
+      assert.equal(
+        rotated["webhook-signature"],
+        `${await referenceSignature(previous, content)} ${reference}`,
+      );
+      const verify = (accepted: string | string[], headers: typeof single) =>
+        verifyWebhook({ secret: accepted, headers, body: bytes, now: stamp });
+      for (const accepted of [current, [previous, current], [current, previous]]) {
+        assert.deepEqual(await verify(accepted, single), { id, timestamp: stamp });
+        assert.deepEqual(await verify(accepted, rotated), { id, timestamp: stamp });
+      }
+      await verify(previous, rotated);
+      const stranger = all[(index + 2) % all.length]!;
+      await rejectsWith(verify(previous, single), "no-matching-signature");
+      await rejectsWith(verify([stranger, previous], single), "no-matching-signature");
+    }
   });
 });
 

@@ -50,6 +50,23 @@ describe("src/webhooks/webhooks.ts against standardwebhooks@1.0.0", () => {
     }
   });
 
+  it("agrees on bodies either side of the small-body path (0 B to 20 KB)", async () => {
+    for (let i = 0; i < 60; i++) {
+      const { secret, id } = randomCase();
+      const size =
+        i < 20 ? randomInt(0, 200) : i < 40 ? randomInt(7_900, 8_400) : randomInt(0, 20_000);
+      const body = JSON.stringify({ pad: "x".repeat(size) });
+      const timestamp = randomInt(1_000_000_000, 2_000_000_000);
+      const ours = await signWebhook({ secret, id, timestamp, body: Buffer.from(body) });
+      expect(ours["webhook-signature"]).toBe(
+        new Webhook(secret).sign(id, new Date(timestamp * 1000), body),
+      );
+      await expect(
+        verifyWebhook({ secret, headers: ours, body, now: timestamp }),
+      ).resolves.toMatchObject({ id, timestamp });
+    }
+  });
+
   it("agrees on Buffer bodies (signed as their bytes)", async () => {
     const { secret, id, body } = randomCase();
     const buffer = Buffer.from(body);

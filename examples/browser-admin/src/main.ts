@@ -1,11 +1,13 @@
 // The console's entry point: connection (relay URL remembered, admin token in sessionStorage
-// only, never in a URL), tabs, live refresh, and the admin actions behind confirmations.
+// only, never in a URL: a launch link's `#relay=...&token=...` is read once and removed), tabs,
+// live refresh, and the admin actions behind confirmations.
 import { AdminApiError, AdminClient, type EndpointView, normaliseRelayUrl } from "./api.ts";
 import { confirmAction } from "./dialog.ts";
 import { byId, setText } from "./dom.ts";
 import { EndpointDetail } from "./endpoint-detail.ts";
 import { EndpointsView } from "./endpoints-view.ts";
 import { formatCount } from "./format.ts";
+import { takeLaunchLink } from "./launch-link.ts";
 import { Poller, type PollOutcome } from "./poller.ts";
 import { QueueView } from "./queue-view.ts";
 import { SignatureView } from "./signature-view.ts";
@@ -297,9 +299,22 @@ for (const type of ["dragover", "drop"] as const) {
 }
 
 // Start: the relay URL is remembered (not a secret); the token only for this tab's session.
+// A launch link (`npm start` prints one) wins over both, and is gone from the URL from here on.
+const launch = takeLaunchLink();
 relayInput.value = localStorage.getItem(relayKey) ?? defaultRelay;
-const savedToken = sessionStorage.getItem(tokenKey);
+let savedToken = sessionStorage.getItem(tokenKey);
 disconnect();
+if (launch) {
+  try {
+    const relay = normaliseRelayUrl(launch.relay ?? relayInput.value);
+    localStorage.setItem(relayKey, relay);
+    relayInput.value = relay;
+    savedToken = launch.token;
+  } catch (error) {
+    toast("bad", `The link's relay is not usable: ${(error as Error).message}`);
+    savedToken = null;
+  }
+}
 if (savedToken) {
   sessionStorage.setItem(tokenKey, savedToken);
   tokenInput.value = savedToken;
