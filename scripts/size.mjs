@@ -10,12 +10,13 @@ import { root } from "./run-lib.mjs";
 
 /**
  * [entry, gzip target, gzip guard] in bytes. The target is the issue's goal; the guard fails the
- * script and stops regressions. The whole core (every export at once) is over its 10 KB target
- * (see README "Performance and size"), so its guard sits just above today's size.
+ * script and stops regressions. Both entries are over their targets (see README "Performance and
+ * size": the storage limits, the raw-bytes path, the retry policy and the sync HMAC grew them in
+ * the hardening pass), so each guard sits just above the size measured after it.
  */
 export const budgets = [
-  ["src/index.ts", 10 * 1024, 19 * 1024],
-  ["src/event/envelope.ts", 5 * 1024, 5 * 1024],
+  ["src/index.ts", 10 * 1024, 23 * 1024],
+  ["src/event/envelope.ts", 5 * 1024, 5.75 * 1024],
 ];
 
 /** What a user's bundle costs for one import from the core, after tree-shaking. */
