@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { buildConsole, consoleDir, formatSizes } from "../../examples/browser-admin/build.mjs";
 import { serveConsole } from "../../examples/browser-admin/serve.mjs";
+import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
 import {
   fixturesDir,
   freePort,
@@ -25,17 +26,6 @@ import {
   waitFor,
 } from "./harness.mjs";
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const artifacts = join(repoRoot, "test/artifacts/browser-admin");
 const xssName = `legacy<img src=x onerror="window.__xss=1">`;
 const uiTimeout = 20_000;

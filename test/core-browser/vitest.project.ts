@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineProject } from "vitest/config";
+import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
 import { sharedTestServer } from "../support/shared-server.mjs";
 
 // The runtime-neutral core tests, unmodified, in headless Chromium (Vitest browser mode). Always
@@ -43,16 +44,8 @@ export default defineProject({
       screenshotFailures: false, // no PNGs next to the test files
       provider: playwright({
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
+          executablePath: chromiumPath,
+          args: chromiumArgs,
         },
       }),
       instances: [{ browser: "chromium" }],

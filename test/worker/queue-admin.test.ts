@@ -1,7 +1,7 @@
 // EndpointQueue admin RPCs and guards in workerd: paging, purge, pause/resume, input errors,
 // partitions as separate objects, and no double delivery while a POST is in flight.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { partitionOf } from "../../src/endpoint/endpoint.ts";
 import {
   CONFIG_RECHECK_MS,
@@ -18,23 +18,20 @@ import {
   openQueue,
   queued,
   type Received,
-  Receiver,
+  type Receiver,
   settle,
   sleep,
   uniqueName,
   until,
   useEndpoints,
+  useReceiver,
   v1,
   v2,
 } from "./queue-support.ts";
 
 let receiver: Receiver;
-beforeEach(() => {
-  receiver = new Receiver();
-  receiver.install();
-});
-afterEach(() => {
-  vi.restoreAllMocks();
+useReceiver((fresh) => {
+  receiver = fresh;
 });
 
 const idsOf = (posts: Received[]) => posts.flatMap((post) => post.ids);

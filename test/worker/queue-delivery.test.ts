@@ -1,7 +1,7 @@
 // EndpointQueue delivery in workerd: order, dedup, byte-exact envelopes, retries driven by alarms,
 // Retry-After, final statuses, limits and dead letters, batching and signing.
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventTexts, parseEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
@@ -13,23 +13,20 @@ import {
   makeEvent,
   openQueue,
   type Received,
-  Receiver,
+  type Receiver,
   settle,
   signingSecret,
   sleep,
   uniqueName,
   until,
+  useReceiver,
   v1,
   v2,
 } from "./queue-support.ts";
 
 let receiver: Receiver;
-beforeEach(() => {
-  receiver = new Receiver();
-  receiver.install();
-});
-afterEach(() => {
-  vi.restoreAllMocks();
+useReceiver((fresh) => {
+  receiver = fresh;
 });
 
 const idsOf = (posts: Received[]) => posts.flatMap((post) => post.ids);

@@ -2,7 +2,7 @@
 // POSTs (a spy on globalThis.fetch, which the DO shares with the test isolate), queues with their
 // own endpoint configs, and waits driven by alarms.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { expect, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import { encodeEnvelope, eventTexts } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import type { Env } from "../../worker/queue/bindings.ts";
@@ -201,4 +201,16 @@ export async function settle(...stubs: QueueStub[]): Promise<void> {
     await stub.pause("test finished");
     expect((await stub.status()).paused).toBe(true);
   }
+}
+
+/** A fresh programmable receiver for each test (handed to `take`), and every mock restored after. */
+export function useReceiver(take: (receiver: Receiver) => void): void {
+  beforeEach(() => {
+    const receiver = new Receiver();
+    receiver.install();
+    take(receiver);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 }

@@ -2,7 +2,7 @@
 // body, the EndpointQueue stores it and sends it as it is on its line, batches splice texts into
 // Go's frame, a line change re-encodes, and rows stored before texts were kept still deliver.
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EnvelopeMediaType } from "../../src/event/constants.ts";
 import { encodeEnvelope, eventTexts, frameEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
@@ -13,22 +13,19 @@ import {
   endpointConfig,
   makeEvent,
   openQueue,
-  Receiver,
+  type Receiver,
   settle,
   uniqueName,
   until,
+  useReceiver,
   v1,
   v2,
 } from "./queue-support.ts";
 import { relay, secrets, withEnv } from "./relay-helpers.ts";
 
 let receiver: Receiver;
-beforeEach(() => {
-  receiver = new Receiver();
-  receiver.install();
-});
-afterEach(() => {
-  vi.restoreAllMocks();
+useReceiver((fresh) => {
+  receiver = fresh;
 });
 
 /**

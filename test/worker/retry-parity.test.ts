@@ -5,7 +5,7 @@
 // stored message). Each table row also states the expected outcome, so that both cannot drift
 // together.
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseEndpointConfig } from "../../src/endpoint/config.ts";
 import { strategyFor } from "../../src/endpoint/endpoint.ts";
 import type { Event } from "../../src/event/schema.ts";
@@ -19,10 +19,11 @@ import {
   makeEvent,
   openQueue,
   type QueueStub,
-  Receiver,
+  type Receiver,
   receiverOrigin,
   settle,
   uniqueName,
+  useReceiver,
   v1,
 } from "./queue-support.ts";
 
@@ -341,12 +342,8 @@ async function viaQueue(
 }
 
 let receiver: Receiver;
-beforeEach(() => {
-  receiver = new Receiver();
-  receiver.install();
-});
-afterEach(() => {
-  vi.restoreAllMocks();
+useReceiver((fresh) => {
+  receiver = fresh;
 });
 
 describe("retry parity: RetryingSink and the EndpointQueue Durable Object", () => {
