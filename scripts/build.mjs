@@ -3,7 +3,7 @@
 // external; code shared by several entries goes into one chunk, so `instanceof` works across
 // `registry-relay` and `registry-relay/envelope`. Entries that do not exist yet are skipped.
 import { existsSync } from "node:fs";
-import { rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import * as esbuild from "esbuild";
 import { bin, root, run } from "./run-lib.mjs";
@@ -42,6 +42,17 @@ const types = await run(bin("tsc"), ["-p", "tsconfig.build.json"], { log: "build
 if (types.code !== 0) {
   console.error("build: tsc -p tsconfig.build.json failed");
   process.exit(1);
+}
+
+// tsc keeps the sources' `./x.ts` specifiers in declarations (rewriteRelativeImportExtensions only
+// rewrites JavaScript); consumers resolve `./x.js` to `./x.d.ts` under node16 and bundler alike.
+const relativeTs = /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']*?)\.(m?)ts(["'])/g;
+for (const name of await readdir(outdir, { recursive: true })) {
+  if (!name.endsWith(".d.ts")) continue;
+  const path = join(outdir, name);
+  const text = await readFile(path, "utf8");
+  const rewritten = text.replace(relativeTs, "$1$2.$3js$4");
+  if (rewritten !== text) await writeFile(path, rewritten);
 }
 
 for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"))) {

@@ -37,6 +37,7 @@ export const extraSuites = [
   ["e2e", "npm", ["run", "--silent", "test:e2e"]],
   ["load", "npm", ["run", "--silent", "test:load"]],
   ["start", "npm", ["run", "--silent", "test:start"]],
+  ["package", "npm", ["run", "--silent", "test:package"]],
 ];
 
 function summaryCounts(text, code) {

@@ -21,7 +21,7 @@ export interface IgnoreRules {
 }
 
 /** The fields the filter looks at. */
-type Filterable = { action: string; target?: { mediaType?: string } };
+type Filterable = { action: string; target?: { mediaType?: string | undefined } };
 
 /**
  * The ignore rules as a plain predicate: `true` for an event they drop (its `action`, or its
