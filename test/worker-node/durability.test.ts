@@ -39,10 +39,17 @@ class SlowReceiver {
 
   async start(): Promise<void> {
     this.#server = createServer((req, res) => {
-      void this.#handle(req).then((status) => {
-        if (!res.destroyed) res.writeHead(status).end();
-        this.inFlight--;
-      });
+      void this.#handle(req).then(
+        (status) => {
+          if (!res.destroyed) res.writeHead(status).end();
+          this.inFlight--;
+        },
+        // The sender died mid-body (the SIGKILL): that POST never arrived, nothing is recorded.
+        () => {
+          res.destroy();
+          this.inFlight--;
+        },
+      );
     });
     await new Promise<void>((resolve) => this.#server?.listen(0, "127.0.0.1", resolve));
     const address = this.#server.address();
@@ -93,10 +100,17 @@ class BacklogReceiver {
 
   async start(): Promise<void> {
     this.#server = createServer((req, res) => {
-      void this.#handle(req).then(() => {
-        if (!res.destroyed) res.writeHead(200).end();
-        this.inFlight--;
-      });
+      void this.#handle(req).then(
+        () => {
+          if (!res.destroyed) res.writeHead(200).end();
+          this.inFlight--;
+        },
+        // The sender died mid-body (the SIGKILL): that POST never arrived, nothing is recorded.
+        () => {
+          res.destroy();
+          this.inFlight--;
+        },
+      );
     });
     this.#server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => this.#server?.listen(0, "127.0.0.1", resolve));
