@@ -98,6 +98,8 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+const utf8 = /* @__PURE__ */ new TextEncoder();
+
 function hex(bytes: ArrayBuffer): string {
   return [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
@@ -111,7 +113,7 @@ export async function messageId(events: readonly { id: unknown }[]): Promise<str
   const only = events.length === 1 ? events[0]?.id : undefined;
   if (typeof only === "string" && safeMessageId.test(only)) return only;
   // JSON keeps the list unambiguous: ids may contain any separator.
-  const ids = new TextEncoder().encode(
+  const ids = utf8.encode(
     typeof only === "string" ? only : JSON.stringify(events.map((event) => event.id)),
   );
   const digest = hex(await crypto.subtle.digest("SHA-256", ids));
@@ -157,7 +159,7 @@ export function requestSetup(
   const hasAuthorization = headers.some(([name]) => name.toLowerCase() === "authorization");
   // fetch refuses URLs with credentials; Go turns them into Basic auth, and so do we.
   if ((user || password) && !hasAuthorization) {
-    const basic = base64(new TextEncoder().encode(`${user}:${password}`));
+    const basic = base64(utf8.encode(`${user}:${password}`));
     requestHeaders.push(["authorization", `Basic ${basic}`]);
   }
   const unsignedHeaders = requestHeaders.filter(

@@ -7,6 +7,7 @@ import { encodeEnvelope } from "../event/encode.ts";
 import { type EncodedEvent, frameEncoded } from "../event/raw.ts";
 import type { Event } from "../event/schema.ts";
 import { signWebhook } from "../webhooks/webhooks.ts";
+import { endpointDefaults } from "./defaults.ts";
 import {
   describe,
   HttpEncodeError,
@@ -77,7 +78,6 @@ export interface HttpSinkOptions {
 }
 
 const ignore = () => undefined;
-const defaultTimeout = 1000;
 /**
  * Attempts that share one abort controller. Node's fetch keeps a listener on the signal per
  * request until GC, so a bound keeps that list short.
@@ -147,7 +147,8 @@ export class HttpSink implements Sink<Event> {
     if (target.protocol !== "http:" && target.protocol !== "https:") {
       throw new TypeError(`httpSink: url must use http or https, not ${target.protocol}`);
     }
-    const { maxBatch = 1, mediaType = EventsMediaType } = options;
+    const { maxBatch = endpointDefaults.maxBatch, mediaType = endpointDefaults.mediaType } =
+      options;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(`httpSink: maxBatch must be an integer >= 1, got ${maxBatch}`);
     }
@@ -156,7 +157,7 @@ export class HttpSink implements Sink<Event> {
     }
     const timeout = options.timeout ?? 0;
     if (Number.isNaN(timeout)) throw new RangeError("httpSink: timeout must be a number of ms");
-    this.timeout = timeout > 0 ? timeout : defaultTimeout;
+    this.timeout = timeout > 0 ? timeout : endpointDefaults.timeout;
     this.maxBatch = maxBatch;
     this.mediaType = mediaType;
     this.metrics = options.metrics ?? new EndpointMetrics();

@@ -25,16 +25,25 @@ interface Receipt {
   at: number;
 }
 
-/** A slow receiver on 127.0.0.1: records each POST when it arrives, answers after `delayMs`. */
-class SlowReceiver {
+interface ReceiverOptions {
+  /** How long each POST waits before it is answered. */
+  delayMs: number;
+  /** The status to answer, given the receipts so far (default 200). */
+  status?: (receipts: readonly Receipt[]) => number;
+  /** The server's keep-alive timeout, when set. */
+  keepAliveTimeoutMs?: number;
+}
+
+/** A receiver on 127.0.0.1: records each event of a POST when it arrives, answers after `delayMs`. */
+class Receiver {
   readonly receipts: Receipt[] = [];
   inFlight = 0;
-  readonly delayMs: number;
+  readonly #options: ReceiverOptions;
   #server: Server | undefined;
   url = "";
 
-  constructor(delayMs: number) {
-    this.delayMs = delayMs;
+  constructor(options: ReceiverOptions) {
+    this.#options = options;
   }
 
   async start(): Promise<void> {
@@ -51,6 +60,8 @@ class SlowReceiver {
         },
       );
     });
+    const { keepAliveTimeoutMs } = this.#options;
+    if (keepAliveTimeoutMs !== undefined) this.#server.keepAliveTimeout = keepAliveTimeoutMs;
     await new Promise<void>((resolve) => this.#server?.listen(0, "127.0.0.1", resolve));
     const address = this.#server.address();
     if (address === null || typeof address === "string") throw new Error("no port");
@@ -64,72 +75,16 @@ class SlowReceiver {
     const body = Buffer.concat(chunks).toString("utf8");
     const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id);
     for (const id of ids) this.receipts.push({ id, body, at: Date.now() });
-    // The first answers are 503s: the queue has retries on record when the process dies.
-    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    return this.receipts.length <= 2 ? 503 : 200;
+    await new Promise((resolve) => setTimeout(resolve, this.#options.delayMs));
+    return this.#options.status?.(this.receipts) ?? 200;
   }
 
   uniqueIds(): string[] {
     return [...new Set(this.receipts.map((r) => r.id))];
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server?.closeAllConnections();
-      this.#server?.close(() => resolve());
-    });
-  }
-}
-
-interface Arrival {
-  id: string;
-  at: number;
-}
-
-/** A receiver that answers every POST 200 after `delayMs`, recording each arrival in order. */
-class BacklogReceiver {
-  readonly arrivals: Arrival[] = [];
-  inFlight = 0;
-  readonly delayMs: number;
-  #server: Server | undefined;
-  url = "";
-
-  constructor(delayMs: number) {
-    this.delayMs = delayMs;
-  }
-
-  async start(): Promise<void> {
-    this.#server = createServer((req, res) => {
-      void this.#handle(req).then(
-        () => {
-          if (!res.destroyed) res.writeHead(200).end();
-          this.inFlight--;
-        },
-        // The sender died mid-body (the SIGKILL): that POST never arrived, nothing is recorded.
-        () => {
-          res.destroy();
-          this.inFlight--;
-        },
-      );
-    });
-    this.#server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.#server?.listen(0, "127.0.0.1", resolve));
-    const address = this.#server.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    this.url = `http://127.0.0.1:${address.port}`;
-  }
-
-  async #handle(req: IncomingMessage): Promise<void> {
-    this.inFlight++;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: { id: string }[] };
-    for (const event of body.events) this.arrivals.push({ id: event.id, at: Date.now() });
-    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-  }
-
   uniqueCount(): number {
-    return new Set(this.arrivals.map((a) => a.id)).size;
+    return this.uniqueIds().length;
   }
 
   close(): Promise<void> {
@@ -153,8 +108,13 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number): P
 describe("EndpointQueue durability across a hard stop", () => {
   let workDir: string;
   let scriptPath: string;
-  const receiver = new SlowReceiver(150);
-  const backlogReceiver = new BacklogReceiver(25);
+  // Slow, and the first answers are 503s: the queue has retries on record when the process dies.
+  const receiver = new Receiver({
+    delayMs: 150,
+    status: (receipts) => (receipts.length <= 2 ? 503 : 200),
+  });
+  // Answers every POST 200.
+  const backlogReceiver = new Receiver({ delayMs: 25, keepAliveTimeoutMs: 30_000 });
   const running: Miniflare[] = [];
 
   beforeAll(async () => {
@@ -359,12 +319,12 @@ describe("EndpointQueue durability across a hard stop", () => {
     );
     const openAtKill = backlogReceiver.inFlight;
     await first.dispose(); // SIGKILL
-    const arrivalsBeforeKill = backlogReceiver.arrivals.length;
+    const arrivalsBeforeKill = backlogReceiver.receipts.length;
     const deliveredBeforeKill = backlogReceiver.uniqueCount();
     expect(total - deliveredBeforeKill).toBeGreaterThanOrEqual(500);
     // Per queue, the last POST before the kill is the one attempt that may be in flight.
     const lastBeforeKill = new Map<number, string>();
-    for (const arrival of backlogReceiver.arrivals.slice(0, arrivalsBeforeKill)) {
+    for (const arrival of backlogReceiver.receipts.slice(0, arrivalsBeforeKill)) {
       lastBeforeKill.set(queueOf.get(arrival.id) as number, arrival.id);
     }
 
@@ -381,7 +341,7 @@ describe("EndpointQueue durability across a hard stop", () => {
     const drainedMs = Date.now() - restartedAt;
 
     // Nothing lost, nothing foreign.
-    const arrivals = backlogReceiver.arrivals;
+    const arrivals = backlogReceiver.receipts;
     expect(new Set(arrivals.map((a) => a.id))).toEqual(new Set(sent.map((s) => s.id)));
     expect(after.depth).toBe(0);
     expect(after.deadLetters).toBe(0);

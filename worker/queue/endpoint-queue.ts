@@ -255,9 +255,12 @@ export class EndpointQueue extends DurableObject<QueueEnv> {
     if (this.#delivering) return;
     this.#delivering = true;
     const started = Date.now();
+    // The endpoint's config is looked up once per pass (bindings do not change under a pass).
+    let config: RelayEndpoint | undefined;
+    const configOf = (name: string) => (config ??= this.#endpointConfig(name));
     try {
       for (let n = 0; n < ATTEMPTS_PER_ALARM && Date.now() - started < ALARM_BUDGET_MS; n++) {
-        if (!(await this.#attemptHead())) break;
+        if (!(await this.#attemptHead(configOf))) break;
       }
     } catch (error) {
       console.error(`${this.#label()}: delivery pass failed: ${describeFailure(error)}`);
@@ -268,8 +271,11 @@ export class EndpointQueue extends DurableObject<QueueEnv> {
     await this.#rearm();
   }
 
-  /** One attempt at the head batch; false when there is nothing to do now. */
-  async #attemptHead(): Promise<boolean> {
+  /**
+   * One attempt at the head batch; false when there is nothing to do now. `configOf` is the
+   * pass's lookup of the endpoint's config ({@link EndpointQueue.#endpointConfig}).
+   */
+  async #attemptHead(configOf: (name: string) => RelayEndpoint): Promise<boolean> {
     const meta = this.#meta;
     const now = Date.now();
     if (meta.paused || meta.endpoint === null) return false;
@@ -281,7 +287,7 @@ export class EndpointQueue extends DurableObject<QueueEnv> {
     let sink: HttpSink;
     const metrics = new EndpointMetrics();
     try {
-      config = this.#endpointConfig(meta.endpoint);
+      config = configOf(meta.endpoint);
       sink = new HttpSink(config.url, {
         headers: config.headers,
         timeout: config.timeout,

@@ -1,25 +1,18 @@
 // What `EndpointQueue.status` reports: the queue's identity, pause, backlog, last outcome,
 // counters and latency histogram, read from its rows and meta.
-import type { LatencyCounts, QueueCounters } from "../admin-api.ts";
+import type { LatencyCounts, PartitionSnapshot, QueueCounters } from "../admin-api.ts";
 import type { QueueMeta } from "./store.ts";
 
 /**
  * The state of one queue: identity, pause, backlog, last outcome, counters (per attempt, as
  * distribution counts them) and the ingest-to-receipt latency histogram (cumulative `buckets`
  * for `LATENCY_BUCKETS_MS`, delivery.ts). `endpoint` is `""` and `partition` `-1` until the first
- * enqueue. No URL, header or secret is ever part of it.
+ * enqueue. No URL, header or secret is ever part of it. The fields it shares with the admin API's
+ * per-partition view are that view's ({@link PartitionSnapshot}).
  */
-export interface QueueStatus {
+export interface QueueStatus extends PartitionSnapshot {
   endpoint: string;
-  partition: number;
-  paused: boolean;
   pauseReason?: string;
-  depth: number;
-  oldestPendingAgeMs: number | null;
-  deadLetters: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: number | null;
   metrics: QueueCounters;
   latency: LatencyCounts;
 }

@@ -22,6 +22,7 @@ import type {
 } from "../admin-api.ts";
 import type { RelayEndpoint } from "../env.ts";
 import { checkListInput, QueueInputError } from "../queue/admin.ts";
+import { MAX_PAUSE_REASON_LENGTH as maxPauseReason } from "../queue/endpoint-queue.ts";
 import { partitionsOf, queueStub, snapshotOf } from "../queue/snapshot.ts";
 import { adminAccess } from "./admin-access.ts";
 import type { AppEnv } from "./ingest.ts";
@@ -31,7 +32,6 @@ const maxAdminBodyBytes = 64 * 1024;
 const defaultPageSize = 50;
 const maxPageSize = 500;
 const maxReplayIds = 1000;
-const maxPauseReason = 500;
 
 type AdminContext = Context<AppEnv>;
 
