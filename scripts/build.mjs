@@ -1,71 +1,53 @@
-// `npm run build`: the package's entry points as ESM into dist/lib (matching package.json
-// "exports"), plus .d.ts files from tsc (tsconfig.build.json). Dependencies (hono, valibot) stay
-// external; code shared by several entries goes into one chunk, so `instanceof` works across
-// `registry-relay` and `registry-relay/envelope`. Entries that do not exist yet are skipped.
+// `npm run build`: src/ into dist/lib, one JavaScript module (with its source map and .d.ts) per
+// source module, as tsc writes them (tsconfig.build.json). Not bundled: every bundler (esbuild,
+// rollup, webpack, Vite) then drops the modules a user does not import, helped by
+// `"sideEffects": false` and the `/* @__PURE__ */` marks tsc keeps. Dependencies (valibot, hono)
+// are imported, never copied in. Checks that every entry of package.json "exports" was written.
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import * as esbuild from "esbuild";
 import { bin, root, run } from "./run-lib.mjs";
 
-export const entries = ["src/index.ts", "src/event/envelope.ts", "src/hono/index.ts"];
 const outdir = join(root, "dist/lib");
+const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
-const present = entries.filter((entry) => existsSync(join(root, entry)));
-for (const entry of entries.filter((e) => !present.includes(e))) {
-  console.warn(`build: skipping ${entry} (does not exist yet)`);
-}
-if (present.length === 0) {
-  console.error("build: no entry point exists");
-  process.exit(1);
-}
+/** The files package.json "exports" points at, e.g. ["./dist/lib/index.js", ...]. */
+export const exportedFiles = Object.values(pkg.exports).flatMap((target) =>
+  typeof target === "string" ? [] : Object.values(target),
+);
 
 await rm(outdir, { recursive: true, force: true });
-const result = await esbuild.build({
-  absWorkingDir: root,
-  entryPoints: present,
-  outdir,
-  outbase: "src",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  packages: "external",
-  chunkNames: "chunks/[name]-[hash]",
-  sourcemap: true,
-  metafile: true,
-  logLevel: "warning",
-});
-
-const types = await run(bin("tsc"), ["-p", "tsconfig.build.json"], { log: "build-tsc.log" });
-if (types.code !== 0) {
-  console.error("build: tsc -p tsconfig.build.json failed");
+const tsc = await run(bin("tsc"), ["-p", "tsconfig.build.json"], { log: "build-tsc.log" });
+if (tsc.code !== 0) {
+  console.error(
+    `build: tsc -p tsconfig.build.json failed (log: .tmp/build-tsc.log)\n${tsc.output}`,
+  );
   process.exit(1);
 }
 
 // tsc keeps the sources' `./x.ts` specifiers in declarations (rewriteRelativeImportExtensions only
 // rewrites JavaScript); consumers resolve `./x.js` to `./x.d.ts` under node16 and bundler alike.
 const relativeTs = /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']*?)\.(m?)ts(["'])/g;
+let modules = 0;
+let bytes = 0;
 for (const name of await readdir(outdir, { recursive: true })) {
-  if (!name.endsWith(".d.ts")) continue;
   const path = join(outdir, name);
+  if (name.endsWith(".js")) {
+    modules++;
+    bytes += (await stat(path)).size;
+  }
+  if (!name.endsWith(".d.ts")) continue;
   const text = await readFile(path, "utf8");
   const rewritten = text.replace(relativeTs, "$1$2.$3js$4");
   if (rewritten !== text) await writeFile(path, rewritten);
 }
 
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"))) {
-  const { size } = await stat(join(root, file));
-  console.log(`  ${relative(root, join(root, file))}  ${size} B`);
-}
-for (const entry of present) {
-  const dts = join(outdir, relative("src", entry).replace(/\.ts$/, ".d.ts"));
-  if (!existsSync(dts)) {
-    console.error(`build: ${relative(root, dts)} was not emitted`);
-    process.exit(1);
-  }
+const missing = exportedFiles.filter((file) => !existsSync(join(root, file)));
+if (missing.length > 0) {
+  console.error(`build: package.json exports files that were not written: ${missing.join(", ")}`);
+  process.exit(1);
 }
 console.log(
-  `build: ${present.length} entr${present.length === 1 ? "y" : "ies"} + .d.ts in dist/lib`,
+  `build: ${modules} modules (${(bytes / 1024).toFixed(1)} KB) + .d.ts in ${relative(root, outdir)}, ` +
+    `${exportedFiles.filter((f) => f.endsWith(".js")).length} entry points`,
 );

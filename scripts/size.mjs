@@ -1,97 +1,167 @@
-// `npm run size`: what each public entry costs a user: bundled (dependencies included, since
-// valibot ships with us), minified, then gzip -9 and brotli. Fails over budget. Also shows our
-// own code alone (dependencies external), and what typical single imports cost after
-// tree-shaking. Entries that do not exist yet are skipped.
-import { existsSync } from "node:fs";
+// `npm run size`: what the package costs a user, measured as a user gets it. It packs the package
+// (`npm pack`, which builds), installs the tarball in a fresh consumer project in the OS temp dir,
+// bundles single imports with esbuild and with rollup (+ terser), both minified for the browser,
+// and prints one table of gzip -9 sizes against the budgets. Then the Worker, as wrangler would
+// deploy it (`wrangler deploy --dry-run --outdir`), against the Workers script size limits.
+// Exits 1 if an import is over its budget with either bundler.
+// Usage: npm run size [-- --json]   (--json: the table as JSON on the last line, for tests)
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import nodeResolve from "@rollup/plugin-node-resolve";
+import terser from "@rollup/plugin-terser";
 import * as esbuild from "esbuild";
-import { root } from "./run-lib.mjs";
+import { rollup } from "rollup";
+import { bin, run } from "./run-lib.mjs";
 
+const KB = 1024;
 /**
- * [entry, gzip target, gzip guard] in bytes. The target is the issue's goal; the guard fails the
- * script and stops regressions. Both entries are over their targets (see README "Performance and
- * size": the storage limits, the raw-bytes path, the retry policy and the sync HMAC grew them in
- * the hardening pass), so each guard sits just above the size measured after it.
+ * [label, module text, gzip budget or undefined]. Budgets are the issue's: what a receiver that
+ * only parses, only verifies, or runs one endpoint should pay. Lines without a budget are shown
+ * for information.
  */
-export const budgets = [
-  ["src/index.ts", 10 * 1024, 23 * 1024],
-  ["src/event/envelope.ts", 5 * 1024, 5.75 * 1024],
+export const cases = [
+  ["parseEnvelope", `export { parseEnvelope } from "registry-relay";`, 3.0 * KB],
+  ["verifyWebhook", `export { verifyWebhook } from "registry-relay";`, 1.8 * KB],
+  [
+    "signWebhook + verifyWebhook",
+    `export { signWebhook, verifyWebhook } from "registry-relay";`,
+    2.2 * KB,
+  ],
+  ["Endpoint", `export { Endpoint } from "registry-relay";`, 9 * KB],
+  ["every export of registry-relay", `export * from "registry-relay";`, 15 * KB],
+  ["encodeEnvelope", `export { encodeEnvelope } from "registry-relay";`],
+  ["parseEndpointConfig", `export { parseEndpointConfig } from "registry-relay";`],
+  ["createBridge", `export { createBridge } from "registry-relay";`],
+  ["registry-relay/envelope, all", `export * from "registry-relay/envelope";`],
+  ["registry-relay/webhooks, all", `export * from "registry-relay/webhooks";`],
+  ["registry-relay/schema, all (valibot)", `export * from "registry-relay/schema";`],
+  ["registry-relay/hono, all (hono external)", `export * from "registry-relay/hono";`],
 ];
 
-/** What a user's bundle costs for one import from the core, after tree-shaking. */
-export const imports = [
-  "parseEnvelope",
-  "encodeEnvelope",
-  "verifyWebhook",
-  "parseEndpointConfig",
-  "Endpoint",
-  "createBridge",
+/** Workers script size limits, gzip-compressed (developers.cloudflare.com/workers/platform/limits). */
+const workerLimits = [
+  ["Workers Free", 3 * KB * KB],
+  ["Workers Paid", 10 * KB * KB],
 ];
 
-async function measure(entry, external, stdin) {
+const json = process.argv.includes("--json");
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+const kb = (bytes) => `${(bytes / KB).toFixed(2)} KB`;
+
+async function must(command, args, options) {
+  const result = await run(command, args, { quiet: true, ...options });
+  if (result.code !== 0) {
+    console.error(`size: ${command} ${args.join(" ")} failed:\n${result.output}`);
+    process.exit(1);
+  }
+  return result;
+}
+
+/** Packs the package and installs the tarball (and its dependencies) in a new project. */
+async function consumerProject() {
+  const dir = await mkdtemp(join(tmpdir(), "registry-relay-size-"));
+  await must("npm", ["pack", "--silent", "--pack-destination", dir], { log: "size-pack.log" });
+  const tarball = (await readdir(dir)).find((name) => name.endsWith(".tgz"));
+  await writeFile(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "size-consumer", private: true, type: "module" }),
+  );
+  await must(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", `./${tarball}`],
+    { cwd: dir, log: "size-install.log" },
+  );
+  return dir;
+}
+
+async function withEsbuild(dir, file) {
   const result = await esbuild.build({
-    absWorkingDir: root,
-    ...(stdin
-      ? { stdin: { contents: stdin, resolveDir: root, loader: "ts" } }
-      : { entryPoints: [entry] }),
+    absWorkingDir: dir,
+    entryPoints: [file],
     bundle: true,
     write: false,
     minify: true,
     format: "esm",
-    platform: "neutral",
+    platform: "browser",
     target: "es2022",
-    packages: external ? "external" : undefined,
-    logLevel: "warning",
-    metafile: true,
+    external: ["hono", "hono/*"],
+    logLevel: "error",
   });
-  const code = result.outputFiles[0].contents;
-  const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {};
-  return {
-    largest: Object.entries(inputs)
-      .map(([file, { bytesInOutput }]) => [file, bytesInOutput])
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8),
-    minified: code.length,
-    gzip: gzipSync(code, { level: 9 }).length,
-    brotli: brotliCompressSync(code, {
-      params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY },
-    }).length,
-  };
+  return gzip(result.outputFiles[0].contents);
 }
 
-const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
+async function withRollup(dir, file) {
+  const bundle = await rollup({
+    input: join(dir, file),
+    external: (id) => id === "hono" || id.startsWith("hono/"),
+    plugins: [nodeResolve({ browser: true, rootDir: dir }), terser({ module: true })],
+    onwarn: (warning, warn) => warning.code !== "EMPTY_BUNDLE" && warn(warning),
+  });
+  const { output } = await bundle.generate({ format: "es" });
+  await bundle.close();
+  return gzip(Buffer.from(output[0].code));
+}
+
+/** The Worker as `wrangler deploy --dry-run` bundles it: its size, raw and gzip. */
+async function workerBundle() {
+  const outdir = await mkdtemp(join(tmpdir(), "registry-relay-worker-"));
+  await must(bin("wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+    log: "size-wrangler.log",
+    env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  });
+  const files = (await readdir(outdir)).filter((name) => name.endsWith(".js"));
+  let raw = 0;
+  let compressed = 0;
+  for (const name of files) {
+    const bytes = await readFile(join(outdir, name));
+    raw += (await stat(join(outdir, name))).size;
+    compressed += gzip(bytes);
+  }
+  await rm(outdir, { recursive: true, force: true });
+  return { raw, gzip: compressed };
+}
+
+const dir = await consumerProject();
+const rows = [];
 let over = false;
-let measured = 0;
-for (const [entry, target, guard] of budgets) {
-  if (!existsSync(join(root, entry))) {
-    console.warn(`size: skipping ${entry} (does not exist yet)`);
-    continue;
+try {
+  for (const [index, [label, text, budget]] of cases.entries()) {
+    const file = `case-${index}.js`;
+    await writeFile(join(dir, file), `${text}\n`);
+    const sizes = { esbuild: await withEsbuild(dir, file), rollup: await withRollup(dir, file) };
+    const worst = Math.max(sizes.esbuild, sizes.rollup);
+    const verdict = budget === undefined ? "" : worst <= budget ? "ok" : "OVER BUDGET";
+    over ||= verdict === "OVER BUDGET";
+    rows.push({ label, ...sizes, budget, verdict });
   }
-  measured++;
-  const all = await measure(entry, false);
-  const own = await measure(entry, true);
-  const verdict =
-    all.gzip > guard ? "OVER GUARD: a regression" : all.gzip > target ? "over target" : "ok";
-  over ||= all.gzip > guard;
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+const worker = await workerBundle();
+
+const pad = (text, width) => String(text).padEnd(width);
+console.log(
+  "registry-relay as a consumer bundles it: npm pack, npm install, minified for the browser, gzip -9",
+);
+console.log(
+  `${pad("import", 42)}${pad("esbuild", 11)}${pad("rollup", 11)}${pad("budget", 11)}verdict`,
+);
+for (const row of rows) {
   console.log(
-    `${entry}: ${kb(all.minified)} min, ${kb(all.gzip)} gzip (target ${kb(target)}: ${verdict}), ` +
-      `${kb(all.brotli)} brotli; own code ${kb(own.minified)} min, ${kb(own.gzip)} gzip`,
+    `${pad(row.label, 42)}${pad(kb(row.esbuild), 11)}${pad(kb(row.rollup), 11)}` +
+      `${pad(row.budget === undefined ? "" : kb(row.budget), 11)}${row.verdict}`,
   );
-  if (all.gzip > target) {
-    console.log("  largest inputs (minified bytes):");
-    for (const [file, bytes] of all.largest)
-      console.log(`    ${String(bytes).padStart(7)}  ${file}`);
-  }
 }
-if (existsSync(join(root, "src/index.ts"))) {
-  console.log("single imports from src/index.ts (bundled, minified, gzip -9):");
-  for (const name of imports) {
-    const one = await measure(null, false, `export { ${name} } from "./src/index.ts";`);
-    console.log(
-      `  ${name.padEnd(20)} ${kb(one.minified).padStart(9)} min ${kb(one.gzip).padStart(9)} gzip`,
-    );
-  }
-}
-if (measured === 0) console.warn("size: nothing measured");
+console.log(
+  `worker (wrangler deploy --dry-run): ${kb(worker.raw)} raw, ${kb(worker.gzip)} gzip; ` +
+    workerLimits
+      .map(
+        ([plan, limit]) => `${((worker.gzip / limit) * 100).toFixed(1)}% of ${plan}'s ${kb(limit)}`,
+      )
+      .join(", "),
+);
+console.log("reproduce: npm run size");
+if (json) console.log(JSON.stringify({ rows, worker }));
 process.exit(over ? 1 : 0);

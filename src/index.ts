@@ -1,4 +1,5 @@
-// registry-relay: the runtime-agnostic core. Re-exports only; one concept per module.
+// registry-relay: the runtime-agnostic core. Re-exports only; one concept per module. The valibot
+// schemas are in registry-relay/schema, the Hono middleware in registry-relay/hono.
 
 export * from "./endpoint/config.ts";
 export * from "./endpoint/duration.ts";
@@ -7,7 +8,16 @@ export * from "./event/bridge.ts";
 export * from "./event/constants.ts";
 export * from "./event/envelope.ts";
 export * from "./event/ids.ts";
-export * from "./event/schema.ts";
+export type {
+  ActorRecord,
+  Descriptor,
+  Envelope,
+  Event,
+  Platform,
+  RequestRecord,
+  SourceRecord,
+  Target,
+} from "./event/schema.ts";
 export * from "./sinks/broadcaster.ts";
 export * from "./sinks/http.ts";
 export * from "./sinks/ignored.ts";

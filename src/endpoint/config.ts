@@ -1,8 +1,8 @@
 // One endpoint's configuration: distribution's `notifications.endpoints[]` keys plus ours, checked
 // key by key (keys.ts) and normalised with the defaults (sinks/defaults.ts).
 // Hand-written checks, not valibot: `npm run size` measured valibot at +3 KB gzip for
-// parseEndpointConfig and Endpoint; EndpointConfigSchema wraps these same checks for valibot users.
-import * as v from "valibot";
+// parseEndpointConfig and Endpoint; EndpointConfigSchema (config-schema.ts, `registry-relay/schema`)
+// wraps these same checks for valibot users.
 import type { EnvelopeMediaType, EventAction } from "../event/constants.ts";
 import { endpointDefaults as defaults } from "../sinks/defaults.ts";
 import type { OverflowPolicy } from "../sinks/queue.ts";
@@ -145,7 +145,7 @@ function normalize(raw: ConfigKeys<number>) {
 export type EndpointConfig = ReturnType<typeof normalize>;
 
 /** Checks a configuration: the normalised result, or every problem with its path. */
-function checkConfig(input: unknown): {
+export function checkConfig(input: unknown): {
   config?: EndpointConfig;
   issues: { path: Path; message: string }[];
 } {
@@ -156,37 +156,6 @@ function checkConfig(input: unknown): {
   });
   return issues.length > 0 ? { issues } : { config: normalize(raw as ConfigKeys<number>), issues };
 }
-
-/**
- * The schema of one endpoint's configuration (valibot, hence Standard Schema): unknown keys are
- * rejected, the output is normalised (defaults applied, durations in ms, headers as lists, both
- * ignore lists merged). The output is itself valid input (parsing is idempotent).
- *
- * @example
- * ```ts
- * import * as v from "valibot";
- * import { EndpointConfigSchema } from "registry-relay";
- * const result = v.safeParse(EndpointConfigSchema, { url: "https://hooks.example.com/in" });
- * ```
- */
-// The annotations let bundlers drop the schema when only `parseEndpointConfig` is used.
-export const EndpointConfigSchema = /* @__PURE__ */ v.pipe(
-  /* @__PURE__ */ v.unknown(),
-  /* @__PURE__ */ v.rawTransform<unknown, EndpointConfig>(({ dataset, addIssue, NEVER }) => {
-    const { config, issues } = checkConfig(dataset.value);
-    for (const { path, message } of issues) {
-      const items = path.map((key) => ({
-        type: "unknown" as const,
-        origin: "value" as const,
-        input: undefined,
-        key,
-        value: undefined,
-      }));
-      addIssue({ message, ...(items.length > 0 && { path: items as [(typeof items)[0]] }) });
-    }
-    return config ?? NEVER;
-  }),
-);
 
 /**
  * Validates and normalises one endpoint's configuration: distribution's keys (`name`,

@@ -41,7 +41,7 @@ const Timestamp = v.pipe(
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { PlatformSchema } from "registry-relay";
+ * import { PlatformSchema } from "registry-relay/schema";
  * v.parse(PlatformSchema, { architecture: "arm64", os: "linux", variant: "v8" });
  * ```
  */
@@ -77,7 +77,7 @@ const descriptorEntries = {
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { DescriptorSchema } from "registry-relay";
+ * import { DescriptorSchema } from "registry-relay/schema";
  * v.parse(DescriptorSchema, { mediaType: "application/octet-stream", size: 3, digest: "sha256:..." });
  * ```
  */
@@ -90,7 +90,7 @@ export const DescriptorSchema = objectOf(descriptorEntries);
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { TargetSchema } from "registry-relay";
+ * import { TargetSchema } from "registry-relay/schema";
  * v.parse(TargetSchema, { repository: "library/alpine", tag: "3.19" });
  * ```
  */
@@ -111,7 +111,7 @@ export const TargetSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { RequestRecordSchema } from "registry-relay";
+ * import { RequestRecordSchema } from "registry-relay/schema";
  * v.parse(RequestRecordSchema, { id: "r1", method: "PUT", useragent: "skopeo/1.9.3" });
  * ```
  */
@@ -129,7 +129,7 @@ export const RequestRecordSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { ActorRecordSchema } from "registry-relay";
+ * import { ActorRecordSchema } from "registry-relay/schema";
  * v.parse(ActorRecordSchema, { name: "alice" });
  * ```
  */
@@ -141,7 +141,7 @@ export const ActorRecordSchema = objectOf({ name: v.optional(text) });
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { SourceRecordSchema } from "registry-relay";
+ * import { SourceRecordSchema } from "registry-relay/schema";
  * v.parse(SourceRecordSchema, { addr: "registry-0:5000", instanceID: "0a7d2c5e" });
  * ```
  */
@@ -156,7 +156,7 @@ export const SourceRecordSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { EventSchema } from "registry-relay";
+ * import { EventSchema } from "registry-relay/schema";
  * const ok = v.is(EventSchema, candidate);
  * ```
  */
@@ -176,7 +176,7 @@ export const EventSchema = objectOf({
  * @example
  * ```ts
  * import * as v from "valibot";
- * import { EnvelopeSchema } from "registry-relay";
+ * import { EnvelopeSchema } from "registry-relay/schema";
  * const result = v.safeParse(EnvelopeSchema, JSON.parse(body));
  * ```
  */
