@@ -38,6 +38,14 @@ export const cases = [
   ["registry-relay/webhooks, all", `export * from "registry-relay/webhooks";`],
   ["registry-relay/schema, all (valibot)", `export * from "registry-relay/schema";`],
   ["registry-relay/hono, all (hono external)", `export * from "registry-relay/hono";`],
+  ["normalizeHarbor", `export { normalizeHarbor } from "registry-relay/formats";`],
+  [
+    "normalizeNotification (every format)",
+    `export { normalizeNotification } from "registry-relay/formats";`,
+  ],
+  ["toCloudEvent", `export { toCloudEvent } from "registry-relay/formats";`],
+  ["toCDEvent", `export { toCDEvent } from "registry-relay/formats";`],
+  ["registry-relay/formats, all", `export * from "registry-relay/formats";`],
 ];
 
 /** Workers script size limits, gzip-compressed (developers.cloudflare.com/workers/platform/limits). */

@@ -4,26 +4,34 @@
 //    browser runs; docker-registry and skopeo for the e2e suite).
 // 3. vitest (every project but core-browser), the core tests under Deno and Bun against one
 //    shared test server, vitest's core-browser project (Chromium), then the extra suites below.
-// 4. One line per runner, then a last line `N passed, N failed` over all of them. Exits 1 if
-//    anything failed; a runner that crashed counts as one failed test.
+// 4. Each runner's whole output goes to .tmp/<runner>.log, not to ours: we print a line when it
+//    starts and one when it ends, and when it fails, its failures (the failing tests and their
+//    errors). Then a table of the runners and a last line `N passed, N failed` over all of them.
+//    Exits 1 if anything failed; a runner that crashed counts as one failed test. No colours
+//    when our output is not a terminal.
+// `--only <runner>[,<runner>...]` runs just those (e.g. `npm test -- --only deno,bun`).
 // run-lib.mjs imports only node built-ins: node_modules may not exist yet.
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import {
-  formatOutcome,
-  outcome,
+  failureExcerpt,
+  logPath,
   root,
   run,
+  runAll,
   runCore,
   runCounted,
   runVitest,
   startServer,
+  summaryCounts,
 } from "./run-lib.mjs";
 
 /**
- * Static checks, run before the test runners: `[name, command, args]`. Counts come from the last
- * `N passed, N failed` line a suite prints, else from a `node --test` summary (`ℹ pass N` /
- * `ℹ fail N`, or TAP `# pass N`), else from its exit code (one passed or one failed).
+ * Static checks, run before the test runners: `[name, command, args]`. Counted by
+ * `summaryCounts` (run-lib.mjs): the last `N passed, N failed` line a suite prints, else a
+ * `node --test` summary, else its exit code (one passed or one failed).
  */
 export const checkSuites = [
   ["typecheck", "npm", ["run", "--silent", "typecheck"]],
@@ -39,15 +47,6 @@ export const extraSuites = [
   ["start", "npm", ["run", "--silent", "test:start"]],
   ["package", "npm", ["run", "--silent", "test:package"]],
 ];
-
-function summaryCounts(text, code) {
-  const last = (pattern) => [...text.matchAll(pattern)].at(-1);
-  const summary = last(/^(\d+) passed, (\d+) failed$/gm);
-  if (summary) return { passed: Number(summary[1]), failed: Number(summary[2]) };
-  const [pass, fail] = [last(/^[ℹ#] pass (\d+)$/gm), last(/^[ℹ#] fail (\d+)$/gm)];
-  if (pass && fail) return { passed: Number(pass[1]), failed: Number(fail[1]) };
-  return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
-}
 
 const suite = ([name, command, args]) => [
   name,
@@ -77,6 +76,15 @@ function staleReason() {
 const onPath = (name) =>
   (process.env.PATH ?? "").split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
 
+/** A setup step: its output goes to `.tmp/<log>`, and is printed only if it fails. */
+async function setupStep(what, command, args, { log, ...options }) {
+  const result = await run(command, args, { ...options, log, quiet: true });
+  if (result.code === 0) return true;
+  console.log(`test: ${what} failed (exit code ${result.code}, log: ${logPath(log)}):`);
+  console.log(failureExcerpt(result.output, { maxLines: 60 }));
+  return false;
+}
+
 async function ensureSystemPackages() {
   const missing = [];
   if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) missing.push("chromium");
@@ -84,58 +92,87 @@ async function ensureSystemPackages() {
   if (!onPath("skopeo")) missing.push("skopeo");
   if (missing.length === 0) return;
   if (!existsSync("/etc/debian_version") || process.getuid?.() !== 0) {
-    console.warn(`test: missing ${missing.join(", ")} (not root on Debian: not installing them)`);
+    console.log(`test: missing ${missing.join(", ")} (not root on Debian: not installing them)`);
     return;
   }
-  console.log(`test: apt-get install ${missing.join(" ")}`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  console.log(`test: apt-get install ${missing.join(" ")} (log: ${logPath("apt-get.log")})`);
+  const options = { env: { DEBIAN_FRONTEND: "noninteractive" }, log: "apt-get.log" };
   const ok =
-    (await run("apt-get", ["update", "-q"], { env })).code === 0 &&
-    (await run("apt-get", ["install", "-y", "-q", ...missing], { env })).code === 0;
-  if (!ok) console.warn("test: apt-get failed; the runners that need these will fail");
+    (await setupStep("apt-get update", "apt-get", ["update", "-q"], options)) &&
+    (await setupStep("apt-get install", "apt-get", ["install", "-y", "-q", ...missing], options));
+  if (!ok) console.log("test: the runners that need these will fail");
 }
 
+/** Every runner, in order; `serverUrl()` starts the shared test server when first called. */
+const runners = (serverUrl) => [
+  ...checkSuites.map(suite),
+  ["vitest", () => runVitest("vitest", ["--project", "!core-browser"])],
+  ["deno", async () => runCore("deno", await serverUrl())],
+  ["bun", async () => runCore("bun", await serverUrl())],
+  ["chromium", () => runVitest("chromium", ["--project", "core-browser"])],
+  ...extraSuites.map(suite),
+];
+
+const usage =
+  () => `Usage: node scripts/test.mjs [--only <runner>[,<runner>...]]   (npm test -- --only ...)
+
+Installs what is missing, then runs the test runners one after the other (all of them, or only
+those named), each with its whole output in .tmp/<runner>.log. Prints a line as each starts and
+ends, the failures of each that fails, a table, and last \`N passed, N failed\`.
+Runners: ${runners(() => "")
+    .map(([name]) => name)
+    .join(", ")}`;
+
 async function main() {
+  let options;
+  try {
+    ({ values: options } = parseArgs({
+      options: { only: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (error) {
+    console.error(`${error.message}\n\n${usage()}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(usage());
+    return 0;
+  }
+  let server;
+  const serverUrl = async () => {
+    server ??= await startServer();
+    return server.url;
+  };
+  let selected = runners(serverUrl);
+  if (options.only) {
+    const names = options.only.flatMap((list) => list.split(",")).map((name) => name.trim());
+    const unknown = names.filter((name) => !selected.some(([known]) => known === name));
+    if (unknown.length > 0) {
+      console.error(`test: no runner named ${unknown.join(", ")}\n\n${usage()}`);
+      return 2;
+    }
+    selected = selected.filter(([name]) => names.includes(name));
+  }
+
   const started = Date.now();
   const stale = staleReason();
   if (stale) {
-    console.log(`test: ${stale}: npm ci`);
-    if ((await run("npm", ["ci"], { timeoutMs: 1_800_000 })).code !== 0) {
-      console.log("npm ci failed");
+    console.log(`test: ${stale}: npm ci (log: ${logPath("npm-ci.log")})`);
+    const ok = await setupStep("npm ci", "npm", ["ci"], {
+      log: "npm-ci.log",
+      timeoutMs: 1_800_000,
+    });
+    if (!ok) {
       console.log("0 passed, 1 failed");
       return 1;
     }
   }
   await ensureSystemPackages();
 
-  const server = await startServer();
-  const runners = [
-    ...checkSuites.map(suite),
-    ["vitest", () => runVitest("vitest", ["--project", "!core-browser"])],
-    ["deno", () => runCore("deno", server.url)],
-    ["bun", () => runCore("bun", server.url)],
-    ["chromium", () => runVitest("chromium", ["--project", "core-browser"])],
-    ...extraSuites.map(suite),
-  ];
-  const outcomes = [];
-  for (const [name, runner] of runners) {
-    console.log(`\n━━ ${name} ━━`);
-    const t0 = Date.now();
-    try {
-      outcomes.push(await runner());
-    } catch (error) {
-      outcomes.push(outcome(name, { crashed: error.message, ms: Date.now() - t0 }));
-    }
-    console.log(formatOutcome(outcomes.at(-1)));
-  }
-  await server.close();
-
-  const passed = outcomes.reduce((n, o) => n + o.passed, 0);
-  const failed = outcomes.reduce((n, o) => n + o.failed, 0);
-  console.log(`\n━━ summary (${((Date.now() - started) / 1000).toFixed(1)} s) ━━`);
-  for (const o of outcomes) console.log(formatOutcome(o));
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed > 0 ? 1 : 0;
+  console.log(`test: ${selected.length} runner(s), the whole output of each in .tmp/<runner>.log`);
+  const code = await runAll(selected, { started });
+  await server?.close();
+  return code;
 }
 
-process.exit(await main());
+// Run when executed, not when imported (the runner lists above are exported).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) process.exit(await main());

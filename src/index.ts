@@ -4,6 +4,7 @@
 export * from "./endpoint/config.ts";
 export * from "./endpoint/duration.ts";
 export * from "./endpoint/endpoint.ts";
+export * from "./endpoint/routing.ts";
 export * from "./event/bridge.ts";
 export * from "./event/constants.ts";
 export * from "./event/envelope.ts";
@@ -20,7 +21,9 @@ export type {
 } from "./event/schema.ts";
 export * from "./sinks/broadcaster.ts";
 export * from "./sinks/http.ts";
+export { ENDPOINT_FORMATS, type EndpointFormat } from "./sinks/http-body.ts";
 export * from "./sinks/ignored.ts";
+export * from "./sinks/match.ts";
 export * from "./sinks/metrics.ts";
 export * from "./sinks/queue.ts";
 export * from "./sinks/retry-policy.ts";

@@ -4,6 +4,7 @@
 // console's browser tsconfig compiles this file as it is.
 import type { EndpointConfig } from "../src/endpoint/config.ts";
 import type { ErrorBody } from "../src/hono/errors.ts";
+import type { MatchRules } from "../src/sinks/match.ts";
 
 export type { ErrorBody };
 
@@ -26,6 +27,22 @@ export interface LatencyCounts {
   buckets: number[];
   sum: number;
   count: number;
+}
+
+/**
+ * Deliveries and failures of the last hour, one slot per minute, oldest first: slot `i` counts
+ * what happened from `start + i * minuteMs` on, and the last slot is the minute that holds `now`
+ * (so far). `now` is the relay's clock when it was read, so a client places the slots without
+ * trusting its own. `delivered` and `deadLettered` count events, `failed` failed delivery
+ * attempts (one per failed attempt at a batch, however many events it held).
+ */
+export interface ActivityCounts {
+  now: number;
+  start: number;
+  minuteMs: number;
+  delivered: number[];
+  failed: number[];
+  deadLettered: number[];
 }
 
 /** One partition's part of an {@link EndpointSnapshot}. */
@@ -55,13 +72,15 @@ export interface EndpointSnapshot {
   metrics: QueueCounters & { pending: number };
   /** Ingest accepted → 2xx receipt, with the bucket bounds of `buckets`. */
   latency: LatencyCounts & { boundsMs: number[] };
+  /** The last hour per minute, summed over the partitions. */
+  activity: ActivityCounts;
   partitions: PartitionSnapshot[];
 }
 
 /**
  * An endpoint's configuration as the admin API shows it: header names without values, whether it
- * signs (never the secret), the URL with credentials and query values masked, and the limits in
- * effect (`null`: unlimited).
+ * signs (never the secret), the URL with credentials and query values masked, the limits in
+ * effect (`null`: unlimited), its output `format` and its `match` rules (`null`: every event).
  */
 export interface EndpointConfigView {
   name: string;
@@ -79,6 +98,10 @@ export interface EndpointConfigView {
   maxBatch: number;
   partitions: number;
   mediaType: EndpointConfig["mediaType"];
+  /** What it receives: `distribution` envelopes, `cloudevents` or `cdevents`. */
+  format: EndpointConfig["format"];
+  /** The glob lists of its `match` rules that are set; `null`: it gets every event. */
+  match: MatchRules | null;
 }
 
 /** `GET /v1/endpoints/:name`, and each item of `GET /v1/endpoints`. */

@@ -25,6 +25,11 @@ export interface RelayVars {
    * `*.example.com`, `10.0.0.5:8080`); unset: any host.
    */
   RELAY_ALLOWED_HOSTS?: string;
+  /**
+   * The secret of the GitHub webhook that posts to `/v1/events/github` (secret): its
+   * `X-Hub-Signature-256` is then required there, in place of an ingest token.
+   */
+  RELAY_GITHUB_WEBHOOK_SECRET?: string;
 }
 
 /** An endpoint as the relay runs it: the core's config with `name` and `url` required. */
@@ -40,6 +45,8 @@ export interface RelayConfig {
   corsOrigins: string[];
   /** `RELAY_ALLOWED_HOSTS`, normalised (`[]`: any host); see {@link isAllowedTarget}. */
   allowedHosts: HostPattern[];
+  /** `RELAY_GITHUB_WEBHOOK_SECRET`, when set. */
+  githubSecret?: string;
 }
 
 /**
@@ -290,6 +297,8 @@ function parseRelayConfig(env: RelayVars): RelayConfig {
       "cannot be true while RELAY_INGEST_TOKENS is set; anonymous ingest applies only when no token is configured, so unset one of them",
     );
   }
+  // Kept as given (GitHub signs with the exact string), surrounding whitespace aside.
+  const githubSecret = env.RELAY_GITHUB_WEBHOOK_SECRET?.trim();
   return {
     endpoints: parseEndpoints(env.RELAY_ENDPOINTS as unknown, allowedHosts),
     ingestTokens,
@@ -298,6 +307,7 @@ function parseRelayConfig(env: RelayVars): RelayConfig {
     maxBodyBytes: parseMaxBodyBytes(env.RELAY_MAX_BODY_BYTES),
     corsOrigins: parseCorsOrigins(env.RELAY_CORS_ORIGINS),
     allowedHosts,
+    ...(githubSecret ? { githubSecret } : {}),
   };
 }
 
@@ -320,6 +330,7 @@ const configKeys = [
   "RELAY_MAX_BODY_BYTES",
   "RELAY_CORS_ORIGINS",
   "RELAY_ALLOWED_HOSTS",
+  "RELAY_GITHUB_WEBHOOK_SECRET",
 ] as const;
 
 let memo: { fingerprint: string; outcome: RelayConfig | RelayConfigError } | undefined;

@@ -1,5 +1,5 @@
-// The relay Worker: POST /v1/events (ingest), the admin API, /metrics and /healthz. Routing and
-// HTTP concerns live here; queues live in the EndpointQueue Durable Object (./queue/endpoint-queue.ts).
+// The relay Worker: POST /v1/events and /v1/events/{format} (ingest), the admin API, /metrics
+// and /healthz. Routing and HTTP concerns live here; queues live in the EndpointQueue Durable Object (./queue/endpoint-queue.ts).
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "../src/hono/errors.ts";
@@ -30,6 +30,7 @@ app.use(async (c, next) => {
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.post("/v1/events", ingest);
+app.post("/v1/events/:format", ingest);
 app.route("/", adminApi);
 
 /** A route pattern (`/v1/endpoints/:name`) as a whole-path matcher. */

@@ -12,8 +12,11 @@ export const consoleDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(consoleDir, "../..");
 export const distDir = join(consoleDir, "dist");
 
-/** `registry-relay` → the core's source, so the console always uses the code in this repo. */
-const alias = { "registry-relay": join(repoRoot, "src/index.ts") };
+/** `registry-relay` (and `/formats`) → the core's source, so the console uses this repo's code. */
+const alias = {
+  "registry-relay": join(repoRoot, "src/index.ts"),
+  "registry-relay/formats": join(repoRoot, "src/formats/index.ts"),
+};
 
 async function bundle(entry, { platform, sourcemap }) {
   const result = await esbuild.build({

@@ -15,7 +15,9 @@ import { checkConfig, type EndpointConfig } from "./config.ts";
  * const result = v.safeParse(EndpointConfigSchema, { url: "https://hooks.example.com/in" });
  * ```
  */
-export const EndpointConfigSchema = /* @__PURE__ */ v.pipe(
+export const EndpointConfigSchema: v.SchemaWithPipe<
+  readonly [v.UnknownSchema, v.RawTransformAction<unknown, EndpointConfig>]
+> = /* @__PURE__ */ v.pipe(
   /* @__PURE__ */ v.unknown(),
   /* @__PURE__ */ v.rawTransform<unknown, EndpointConfig>(({ dataset, addIssue, NEVER }) => {
     const { config, issues } = checkConfig(dataset.value);

@@ -5,6 +5,8 @@
 // wraps these same checks for valibot users.
 import type { EnvelopeMediaType, EventAction } from "../event/constants.ts";
 import { endpointDefaults as defaults } from "../sinks/defaults.ts";
+import type { EndpointFormat } from "../sinks/http-body.ts";
+import type { MatchRules } from "../sinks/match.ts";
 import type { OverflowPolicy } from "../sinks/queue.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { endpointKeys } from "./keys.ts";
@@ -67,6 +69,15 @@ interface ConfigKeys<Duration> {
   /** In-memory queue capacity in events, 1 to 1,000,000 (default: unbounded). */
   capacity?: number | null;
   overflow?: OverflowPolicy | null;
+  /** What the endpoint receives: `distribution` envelopes (default), `cloudevents` or `cdevents`. */
+  format?: EndpointFormat | null;
+  /** Which events it subscribes to, by glob (see `MatchRules`); unset: every event. */
+  match?: {
+    repositories?: readonly string[] | null;
+    tags?: readonly string[] | null;
+    actions?: readonly string[] | null;
+    sources?: readonly string[] | null;
+  } | null;
 }
 
 /**
@@ -84,7 +95,7 @@ export type EndpointConfigInput = ConfigKeys<string | number>;
 const orDefault = (value: number | null | undefined, fallback: number): number =>
   value != null && value > 0 ? value : fallback;
 
-function normalize(raw: ConfigKeys<number>) {
+function normalize(raw: ConfigKeys<number>): EndpointConfig {
   const threshold = orDefault(raw.threshold, defaults.threshold);
   const backoff = orDefault(raw.backoff, defaults.backoff);
   const chosen = raw.strategy;
@@ -92,6 +103,11 @@ function normalize(raw: ConfigKeys<number>) {
   const headers: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(raw.headers ?? {})) headers[name] = [values].flat();
   const { name, url, secret, maxAttempts, maxAge, capacity } = raw;
+  const match: MatchRules = {};
+  for (const key of ["repositories", "tags", "actions", "sources"] as const) {
+    const globs = raw.match?.[key];
+    if (globs != null && globs.length > 0) match[key] = [...globs];
+  }
   return {
     ...(name != null && { name }),
     ...(url != null && { url }),
@@ -125,6 +141,8 @@ function normalize(raw: ConfigKeys<number>) {
     mediaType: raw.mediaType ?? defaults.mediaType,
     ...(capacity != null && { capacity }),
     overflow: raw.overflow ?? defaults.overflow,
+    format: raw.format ?? "distribution",
+    ...(Object.keys(match).length > 0 && { match }),
   };
 }
 
@@ -142,7 +160,35 @@ function normalize(raw: ConfigKeys<number>) {
  * config.timeout; // 1000
  * ```
  */
-export type EndpointConfig = ReturnType<typeof normalize>;
+export interface EndpointConfig {
+  name?: string;
+  url?: string;
+  disabled: boolean;
+  /** Header name to its values. */
+  headers: Record<string, string[]>;
+  /** Per-attempt timeout in ms. */
+  timeout: number;
+  threshold: number;
+  /** In ms. */
+  backoff: number;
+  /** Both of distribution's ignore lists, merged. */
+  ignore: { mediatypes: string[]; actions: EventAction[] };
+  secret?: string[];
+  maxAttempts?: number;
+  /** In ms. */
+  maxAge?: number;
+  maxBatch: number;
+  strategy:
+    | { type: "exponential"; base: number; factor: number; max: number }
+    | { type: "breaker"; threshold: number; backoff: number };
+  partitions: number;
+  mediaType: EnvelopeMediaType;
+  capacity?: number;
+  overflow: OverflowPolicy;
+  format: EndpointFormat;
+  /** Only the keys given with at least one glob. */
+  match?: MatchRules;
+}
 
 /** Checks a configuration: the normalised result, or every problem with its path. */
 export function checkConfig(input: unknown): {
@@ -150,18 +196,23 @@ export function checkConfig(input: unknown): {
   issues: { path: Path; message: string }[];
 } {
   const issues: { path: Path; message: string }[] = [];
-  const raw = endpointKeys(input, [], (path, message) => {
+  const report = (path: Path, message: string) => {
     issues.push({ path, message });
     return undefined;
-  });
-  return issues.length > 0 ? { issues } : { config: normalize(raw as ConfigKeys<number>), issues };
+  };
+  const raw = endpointKeys(input, [], report) as ConfigKeys<number>;
+  // CloudEvents binary mode carries one event per request.
+  if (raw?.format === "cdevents" && raw.maxBatch != null && raw.maxBatch > 1) {
+    report(["maxBatch"], 'must be 1 with format "cdevents" (one CDEvent per request)');
+  }
+  return issues.length > 0 ? { issues } : { config: normalize(raw), issues };
 }
 
 /**
  * Validates and normalises one endpoint's configuration: distribution's keys (`name`,
  * `disabled`, `url`, `headers`, `timeout`, `threshold`, `backoff`, `ignoredmediatypes`,
  * `ignore.mediatypes`, `ignore.actions`) and ours (`secret`, `maxAttempts`, `maxAge`,
- * `maxBatch`, `strategy`, `partitions`, `mediaType`, `capacity`, `overflow`). Durations are Go
+ * `maxBatch`, `strategy`, `partitions`, `mediaType`, `capacity`, `overflow`, `format`, `match`). Durations are Go
  * strings or ms; each key's bounds are on {@link EndpointConfigInput}. Throws {@link ConfigError}
  * naming the key path and the reason (for a value out of bounds: the bounds, never the value);
  * unknown keys are errors, with the known key they are a typo of.

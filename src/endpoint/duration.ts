@@ -36,10 +36,13 @@ export function parseDuration(value: string | number): number {
   const text = value.trim().replace(/[\u00b5\u03bc]s/g, "us");
   if (/^[-+]?0$/.test(text)) return 0;
   if (!durationShape.test(text)) {
-    const reason = /^[-+]?\d+(\.\d*)?$/.test(text)
-      ? `duration ${JSON.stringify(value)} has no unit (use e.g. "${text}ms", or a number of milliseconds)`
-      : `${JSON.stringify(value)} is not a duration (use a number and a unit: ns, us, ms, s, m, h, e.g. "1s", "1h30m")`;
-    throw new ConfigError("", reason);
+    const shown = JSON.stringify(value);
+    throw new ConfigError(
+      "",
+      /^[-+]?\d+(\.\d*)?$/.test(text)
+        ? `duration ${shown} has no unit (e.g. "${text}ms")`
+        : `${shown} is not a duration such as "1s" or "1h30m" (units: ns, us, ms, s, m, h)`,
+    );
   }
   let total = 0;
   for (const [, amount, unit] of text.matchAll(durationPart)) {

@@ -2,7 +2,8 @@
 // HTTP sink, with distribution's defaults and our limits, partitions and redaction.
 
 import type { Event } from "../event/schema.ts";
-import { HttpSink, redactUrl } from "../sinks/http.ts";
+import { redactUrl } from "../sinks/http-errors.ts";
+import { HttpPost } from "../sinks/http-post.ts";
 import { IgnoredSink } from "../sinks/ignored.ts";
 import { EndpointMetrics, type EndpointMetricsSnapshot } from "../sinks/metrics.ts";
 import { EventQueue } from "../sinks/queue.ts";
@@ -10,6 +11,7 @@ import { type DeadLetter, RetryingSink } from "../sinks/retrying.ts";
 import { type Sink, SinkClosedError } from "../sinks/sink.ts";
 import { Breaker, type Clock, ExponentialBackoff } from "../sinks/strategies.ts";
 import { type EndpointConfig, type EndpointConfigInput, parseEndpointConfig } from "./config.ts";
+import { routesTo } from "./routing.ts";
 
 /**
  * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).
@@ -55,24 +57,17 @@ export interface EndpointOptions {
  */
 export function partitionOf(repository: string, partitions: number): number {
   if (partitions <= 1) return 0;
+  // Repository names are ASCII (lowercase, digits, separators): their chars are the UTF-8 bytes
+  // they are, hashed without encoding; anything else goes through a real encoder.
+  const bytes = /[^\0-\x7f]/.test(repository) ? utf8.encode(repository) : undefined;
   let hash = 0x811c9dc5;
-  // Repository names are ASCII (lowercase, digits, separators): hash their chars as the UTF-8
-  // bytes they are, without encoding; anything else goes through a real encoder.
-  for (let i = 0; i < repository.length; i++) {
-    const code = repository.charCodeAt(i);
-    if (code >= 0x80) return fnv1a(utf8.encode(repository)) % partitions;
-    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
+  for (let i = 0; i < (bytes ?? repository).length; i++) {
+    hash = Math.imul(hash ^ (bytes ? (bytes[i] as number) : repository.charCodeAt(i)), 0x01000193);
   }
-  return hash % partitions;
+  return (hash >>> 0) % partitions;
 }
 
-const utf8 = new TextEncoder();
-
-function fnv1a(bytes: Uint8Array): number {
-  let hash = 0x811c9dc5;
-  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return hash;
-}
+const utf8 = /* @__PURE__ */ new TextEncoder();
 
 /**
  * The retry strategy an endpoint configuration asks for (`config.strategy`, already normalised
@@ -109,14 +104,12 @@ class PartitionRouter implements Sink<Event> {
   write(...events: Event[]): Promise<void> {
     if (this.#closing) return Promise.reject(new SinkClosedError("endpoint"));
     const queues = this.#queues;
+    const { length } = queues;
     // One queue, or one event (a registry's usual write): straight to its queue.
-    if (queues.length === 1) return (queues[0] as EventQueue<Event>).write(...events);
-    if (events.length === 1) {
+    if (length === 1 || events.length === 1) {
       try {
-        const { repository } = (events[0] as Event).target;
-        return (queues[partitionOf(repository, queues.length)] as EventQueue<Event>).write(
-          ...events,
-        );
+        const only = length === 1 ? 0 : partitionOf((events[0] as Event).target.repository, length);
+        return (queues[only] as EventQueue<Event>).write(...events);
       } catch (error) {
         return Promise.reject(error); // as the async path: a bad event rejects, never throws
       }
@@ -125,22 +118,21 @@ class PartitionRouter implements Sink<Event> {
   }
 
   async #split(events: Event[]): Promise<void> {
+    const queues = this.#queues;
     const groups = new Map<number, Event[]>();
     for (const event of events) {
-      const partition = partitionOf(event.target.repository, this.#queues.length);
-      const group = groups.get(partition);
-      if (group) group.push(event);
-      else groups.set(partition, [event]);
+      const partition = partitionOf(event.target.repository, queues.length);
+      (groups.get(partition) ?? (groups.set(partition, []).get(partition) as Event[])).push(event);
     }
     const results = await Promise.allSettled(
-      [...groups].map(([partition, group]) => this.#queues[partition]?.write(...group)),
+      [...groups].map(([partition, group]) => queues[partition]?.write(...group)),
     );
     const failed = results.find((result) => result.status === "rejected");
     if (failed) throw failed.reason;
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.all(this.#queues.map((queue) => queue.close())).then(() => undefined);
+    this.#closing ??= Promise.all(this.#queues.map((queue) => queue.close())).then(() => {});
     return this.#closing;
   }
 }
@@ -153,6 +145,9 @@ class PartitionRouter implements Sink<Event> {
  * `write` resolves once accepted; `close` drains, then closes everything (with a dead receiver,
  * draining lasts as long as the retries: up to `maxAge`, 3 days unless configured, or forever
  * with `maxAge: 0` and no `maxAttempts`, as upstream).
+ * Its filter is the endpoint's routing (`routesTo`): the `format`'s own rule, the ignore lists
+ * and `match`. `format` `cloudevents` or `cdevents` sends CloudEvents or CDEvents (see
+ * registry-relay/formats) instead of envelopes.
  * `metrics()`, `toString()` and `JSON.stringify` never show header values or secrets.
  *
  * @example
@@ -172,7 +167,6 @@ export class Endpoint implements Sink<Event> {
   readonly #config: EndpointConfig;
   readonly #url: string;
   readonly #metrics = new EndpointMetrics();
-  readonly #router: PartitionRouter;
   readonly #head: Sink<Event>;
 
   constructor(
@@ -181,50 +175,37 @@ export class Endpoint implements Sink<Event> {
     config: EndpointConfigInput | EndpointConfig = {},
     options: EndpointOptions = {},
   ) {
-    this.#config = parseEndpointConfig(config);
+    const cfg = parseEndpointConfig(config);
+    this.#config = cfg;
     this.name = name;
-    const target = url || this.#config.url;
+    const target = url || cfg.url;
     if (!target) throw new TypeError(`endpoint ${name}: url is required`);
     this.#url = redactUrl(target);
     const metrics = this.#metrics;
-    const cfg = this.#config;
-    const queues: EventQueue<Event>[] = [];
-    for (let partition = 0; partition < cfg.partitions; partition++) {
-      const http = new HttpSink(target, {
-        headers: cfg.headers,
-        timeout: cfg.timeout,
-        mediaType: cfg.mediaType,
-        maxBatch: cfg.maxBatch,
-        metrics,
-        ...(cfg.secret && { secret: cfg.secret }),
-        ...(options.fetch && { fetch: options.fetch }),
-        ...(options.now && { now: options.now }),
-      });
-      const retrying = new RetryingSink(http, strategyFor(cfg, options), {
-        ...(cfg.maxAttempts !== undefined && { maxAttempts: cfg.maxAttempts }),
-        ...(cfg.maxAge !== undefined && { maxAge: cfg.maxAge }),
-        ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }),
-        ...(options.sleep && { sleep: options.sleep }),
-        ...(options.now && { now: options.now }),
-      });
-      queues.push(
-        new EventQueue(retrying, {
-          ...(cfg.capacity !== undefined && { capacity: cfg.capacity }),
-          overflow: cfg.overflow,
-          onIngress: (events) => metrics.ingress(events.length),
-          onEgress: (events) => metrics.egress(events.length),
-          ...(options.onDrop && { onDrop: options.onDrop }),
-          ...(options.onError && { onError: options.onError }),
-        }),
-      );
-    }
-    this.#router = new PartitionRouter(queues);
-    const { mediatypes, actions } = cfg.ignore;
-    // As distribution ≥ 3.1: the filter exists when either list is non-empty (#2916 fixed).
-    this.#head =
-      mediatypes.length > 0 || actions.length > 0
-        ? new IgnoredSink(this.#router, { mediaTypes: mediatypes, actions })
-        : this.#router;
+    // One set of options for each part, which reads its own keys: HttpPost (HttpSink's POSTs,
+    // without writeEncoded and redirects) headers, timeout, mediaType, maxBatch, secret, metrics,
+    // fetch, now; RetryingSink maxAttempts, maxAge, onDeadLetter, sleep, now; EventQueue
+    // capacity, overflow and the hooks.
+    const parts = {
+      ...options,
+      ...cfg,
+      metrics,
+      onIngress: (events: Event[]) => metrics.ingress(events.length),
+      onEgress: (events: Event[]) => metrics.egress(events.length),
+    };
+    const router = new PartitionRouter(
+      Array.from(
+        { length: cfg.partitions },
+        () =>
+          new EventQueue(
+            new RetryingSink(new HttpPost(target, parts), strategyFor(cfg, options), parts),
+            parts,
+          ),
+      ),
+    );
+    // The relay's rule (routing.ts): the format's own, distribution's ignore lists, `match`.
+    const routes = routesTo(cfg);
+    this.#head = new IgnoredSink(router, (event) => !routes(event));
   }
 
   /** The endpoint's URL with userinfo and query values redacted. */

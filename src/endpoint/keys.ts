@@ -9,6 +9,8 @@ import {
   EventsMediaTypeV2,
 } from "../event/constants.ts";
 import { endpointDefaults as defaults } from "../sinks/defaults.ts";
+import { ENDPOINT_FORMATS } from "../sinks/http-body.ts";
+import { token } from "../sinks/http-request.ts";
 import { secretBytes } from "../webhooks/hmac.ts";
 import {
   duration,
@@ -79,7 +81,7 @@ const headers: Rule = (value, path, report) => {
     // As valibot's record: never a key that could reach a prototype.
     if (["__proto__", "prototype", "constructor"].includes(name)) continue;
     const at = [...path, name];
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) report(at, "is not a valid header name");
+    if (!token.test(name)) report(at, "is not a valid header name");
     if (typeof values === "string") kept[name] = headerValue(values, at, report);
     else if (isStringList(values)) {
       kept[name] = values.map((item, index) => headerValue(item, [...at, index], report));
@@ -145,6 +147,16 @@ const strategy: Rule = (value, path, report) => {
 
 const mediaTypes = [EventsMediaType, EventsMediaTypeV2];
 
+// A glob of `match`: one line of text, short enough to be a name (repositories are <= 255).
+const globs = listOf(
+  textWhere(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+    (text) => text !== "" && text.length <= 512 && !/[\u0000-\u001f]/.test(text),
+    "must be a non-empty glob of at most 512 characters, on one line",
+  ),
+  "must be a list of globs",
+);
+
 /** One endpoint's configuration, key by key; returns the values to normalise. */
 export const endpointKeys = strictObject({
   name: textWhere(() => true, ""),
@@ -174,4 +186,6 @@ export const endpointKeys = strictObject({
   mediaType: oneOf(mediaTypes, `must be ${mediaTypes.join(" or ")}`),
   capacity,
   overflow: oneOf(["reject", "drop-oldest"], 'must be "reject" or "drop-oldest"'),
+  format: oneOf(ENDPOINT_FORMATS, `must be ${ENDPOINT_FORMATS.map((f) => `"${f}"`).join(", ")}`),
+  match: strictObject({ repositories: globs, tags: globs, actions: globs, sources: globs }),
 });

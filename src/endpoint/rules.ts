@@ -36,18 +36,17 @@ export const listOf =
       ? Array.from(value, (entry, index) => item(entry, [...path, index], report))
       : report(path, message);
 
-const units = [
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-] as const;
-
 /** A duration as bounds show it: `0`, `1ms`, `5m`, `720h (30 days)`. */
 export function formatMs(ms: number): string {
-  if (ms === 0) return "0";
   const days = ms >= 2 * 86_400_000 ? ` (${ms / 86_400_000} days)` : "";
-  for (const [unit, size] of units) if (ms % size === 0) return `${ms / size}${unit}${days}`;
-  return `${ms}ms`;
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms && ms % size === 0) return `${ms / size}${unit}${days}`;
+  }
+  return ms ? `${ms}ms` : "0";
 }
 
 const bounded =

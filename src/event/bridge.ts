@@ -269,12 +269,11 @@ function trimBase(baseUrl: string): string {
 export function createBridge(options: BridgeOptions): Bridge {
   const base = trimBase(options.baseUrl);
   const includeReferences = options.includeReferences === true;
-  const { now, ids = "v4" } = options;
+  const { now, ids = "v4", request: from } = options;
   check("createBridge", "ids", ids, ids === "v4" || ids === "v7", 'expected "v4" or "v7"');
   const source: SourceRecord = copy({}, options.source, ["addr", "instanceID"]);
   const actor: ActorRecord = copy({}, options.actor, ["name"]);
   // Go writes `id`, `method` and `useragent` even when empty; `addr` and `host` are omitempty.
-  const from = options.request;
   const request: RequestRecord = copy({ id: from.id ?? "" }, from, ["addr", "host"]);
   request.method = from.method ?? "";
   request.useragent = from.useragent ?? "";
@@ -284,7 +283,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     const date = now?.();
     return {
       id: ids === "v7" ? uuidv7(date?.getTime()) : uuidv4(),
-      timestamp: date === undefined ? formatTimestamp() : formatTimestamp(date),
+      timestamp: formatTimestamp(date),
       action,
       target,
       request: { ...request },
@@ -293,94 +292,80 @@ export function createBridge(options: BridgeOptions): Bridge {
     };
   };
 
-  const manifestEvent = (
-    method: string,
-    action: EventAction,
-    repository: string,
-    manifest: ManifestDescriptor,
-    extras: ManifestEventOptions = {},
-  ): Event => {
-    checkRepository(method, repository);
-    const mediaType = manifest?.mediaType;
-    check(
-      method,
-      "manifest.mediaType",
-      mediaType,
-      typeof mediaType === "string" && mediaType !== "",
-      "expected a non-empty string",
-    );
-    const digest = checkDigest(method, manifest.digest);
-    const size = checkSize(method, manifest.size);
-    // Only media type, digest and size come from the manifest (as in distribution).
-    const target: Target = {
-      mediaType,
-      ...(size && { size }),
-      digest,
-      ...(size && { length: size }),
-      repository,
-      url: `${base}/v2/${repository}/manifests/${digest}`,
+  const manifestEvent =
+    (method: string, action: EventAction) =>
+    (repository: string, manifest: ManifestDescriptor, extras: ManifestEventOptions = {}) => {
+      checkRepository(method, repository);
+      const mediaType = manifest?.mediaType;
+      check(
+        method,
+        "manifest.mediaType",
+        mediaType,
+        typeof mediaType === "string" && mediaType !== "",
+        "expected a non-empty string",
+      );
+      const digest = checkDigest(method, manifest.digest);
+      const size = checkSize(method, manifest.size);
+      // Only media type, digest and size come from the manifest (as in distribution).
+      const target: Target = {
+        mediaType,
+        ...(size && { size }),
+        digest,
+        ...(size && { length: size }),
+        repository,
+        url: `${base}/v2/${repository}/manifests/${digest}`,
+      };
+      if (extras.tag !== undefined) target.tag = checkTag(method, extras.tag);
+      if (includeReferences && extras.references?.length) {
+        target.references = extras.references.map((reference) => copyDescriptor({}, reference));
+      }
+      return event(action, target);
     };
-    if (extras.tag !== undefined) target.tag = checkTag(method, extras.tag);
-    if (includeReferences && extras.references !== undefined && extras.references.length > 0) {
-      target.references = extras.references.map((reference) => copyDescriptor({}, reference));
-    }
-    return event(action, target);
-  };
 
-  const blobEvent = (
-    method: string,
-    action: EventAction,
-    repository: string,
-    blob: BlobDescriptor,
-    fromRepository?: string,
-  ): Event => {
-    checkRepository(method, repository);
-    const digest = checkDigest(method, blob?.digest);
-    const size = checkSize(method, blob.size);
-    const target = copyDescriptor({} as Target, {
-      ...blob,
-      mediaType: blob.mediaType || BlobMediaType,
-    });
-    if (size) target.length = size;
-    target.repository = repository;
-    if (fromRepository !== undefined) {
-      target.fromRepository = checkRepository(method, fromRepository, "fromRepository");
-    }
-    target.url = `${base}/v2/${repository}/blobs/${digest}`;
-    return event(action, target);
-  };
+  const blobEvent =
+    (method: string, action: EventAction) =>
+    (repository: string, blob: BlobDescriptor, fromRepository?: string) => {
+      const mount = action === EventActionMount;
+      if (mount) {
+        check(
+          method,
+          "fromRepository",
+          fromRepository,
+          fromRepository !== undefined,
+          "the source repository is required",
+        );
+      }
+      checkRepository(method, repository);
+      const digest = checkDigest(method, blob?.digest);
+      const size = checkSize(method, blob.size);
+      const target = copyDescriptor({} as Target, {
+        ...blob,
+        mediaType: blob.mediaType || BlobMediaType,
+      });
+      if (size) target.length = size;
+      target.repository = repository;
+      if (mount) target.fromRepository = checkRepository(method, fromRepository, "fromRepository");
+      target.url = `${base}/v2/${repository}/blobs/${digest}`;
+      return event(action, target);
+    };
 
-  const deleteEvent = (method: string, repository: string, extra: Partial<Target>): Event => {
-    checkRepository(method, repository);
-    return event(EventActionDelete, { repository, ...extra });
-  };
+  /** A delete of a repository, or of its manifest or blob (`digest`) or `tag`: `value` first. */
+  const deleteEvent =
+    (method: string, key?: "digest" | "tag") => (repository: string, value?: string) => {
+      const extra = key && { [key]: (key === "tag" ? checkTag : checkDigest)(method, value) };
+      checkRepository(method, repository);
+      return event(EventActionDelete, { repository, ...extra });
+    };
 
   return {
-    manifestPulled: (repository, manifest, extras) =>
-      manifestEvent("manifestPulled", EventActionPull, repository, manifest, extras),
-    manifestPushed: (repository, manifest, extras) =>
-      manifestEvent("manifestPushed", EventActionPush, repository, manifest, extras),
-    manifestDeleted: (repository, digest) =>
-      deleteEvent("manifestDeleted", repository, {
-        digest: checkDigest("manifestDeleted", digest),
-      }),
-    blobPulled: (repository, blob) => blobEvent("blobPulled", EventActionPull, repository, blob),
-    blobPushed: (repository, blob) => blobEvent("blobPushed", EventActionPush, repository, blob),
-    blobMounted: (repository, blob, fromRepository) => {
-      const required = fromRepository !== undefined;
-      check(
-        "blobMounted",
-        "fromRepository",
-        fromRepository,
-        required,
-        "the source repository is required",
-      );
-      return blobEvent("blobMounted", EventActionMount, repository, blob, fromRepository);
-    },
-    blobDeleted: (repository, digest) =>
-      deleteEvent("blobDeleted", repository, { digest: checkDigest("blobDeleted", digest) }),
-    tagDeleted: (repository, tag) =>
-      deleteEvent("tagDeleted", repository, { tag: checkTag("tagDeleted", tag) }),
-    repoDeleted: (repository) => deleteEvent("repoDeleted", repository, {}),
+    manifestPulled: manifestEvent("manifestPulled", EventActionPull),
+    manifestPushed: manifestEvent("manifestPushed", EventActionPush),
+    manifestDeleted: deleteEvent("manifestDeleted", "digest"),
+    blobPulled: blobEvent("blobPulled", EventActionPull),
+    blobPushed: blobEvent("blobPushed", EventActionPush),
+    blobMounted: blobEvent("blobMounted", EventActionMount),
+    blobDeleted: deleteEvent("blobDeleted", "digest"),
+    tagDeleted: deleteEvent("tagDeleted", "tag"),
+    repoDeleted: deleteEvent("repoDeleted"),
   };
 }

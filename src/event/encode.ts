@@ -4,7 +4,7 @@
 import type { EnvelopeMediaType } from "./constants.ts";
 import { EventsMediaTypeV2 } from "./constants.ts";
 import { EVENT, type Fields, isObject, type JsonObject, MAP, OBJECTS } from "./fields.ts";
-import { measure } from "./limits.ts";
+import { unwritable } from "./limits.ts";
 import type { Envelope } from "./schema.ts";
 
 /**
@@ -260,7 +260,7 @@ function failure(error: unknown, value: unknown, depth: number, path: string): u
   // The first value that cannot be written, or the first level past the writer's 1000.
   const at =
     typeof value === "object" && value !== null
-      ? measure(value, depth, path, undefined, 1000).issue?.path
+      ? unwritable(value, depth, path, undefined, 1000)?.path
       : path;
   return new TypeError(`encodeEnvelope: ${at ? `${at}: ` : ""}${error.message}`);
 }

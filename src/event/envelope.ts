@@ -20,4 +20,10 @@ export {
   type SafeParseEnvelopeResult,
   safeParseEnvelope,
 } from "./parse.ts";
-export { type EncodedEvent, type EventTextsOptions, eventTexts, frameEnvelope } from "./raw.ts";
+export {
+  type EncodedEvent,
+  type EventTextsOptions,
+  eventText,
+  eventTexts,
+  frameEnvelope,
+} from "./raw.ts";

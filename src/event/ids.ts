@@ -1,7 +1,9 @@
 // Event ids and timestamps as distribution writes them: UUIDv4 (2.x) or UUIDv7 (3.1+), and
 // RFC 3339 UTC with up to nine fraction digits (Go's time.RFC3339Nano). Web Crypto only.
 
+/** The bytes of a UUID in its text form, with the variant bits (10) set. */
 function formatUuid(bytes: Uint8Array): string {
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
   let hex = "";
   for (const byte of bytes) hex += (byte + 256).toString(16).slice(1);
   return hex.replace(/(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
@@ -21,7 +23,6 @@ export function uuidv4(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
   return formatUuid(bytes);
 }
 
@@ -57,7 +58,7 @@ const explicitSequence: Sequence = { asked: -1, ms: -1, counter: 0 };
  */
 export function uuidv7(now?: number): string {
   const asked = now ?? Date.now();
-  if (!Number.isInteger(asked) || asked < 0 || asked > MAX_UNIX_MS) {
+  if (!(Number.isInteger(asked) && asked >= 0 && asked <= MAX_UNIX_MS)) {
     throw new RangeError(
       `uuidv7: now must be an integer millisecond time in [0, 2^48), got ${now}`,
     );
@@ -76,17 +77,16 @@ export function uuidv7(now?: number): string {
       ms = sequence.ms;
       counter = sequence.counter + 1;
       if (counter > 0xfff) {
-        ms = sequence.ms = Math.min(sequence.ms + 1, MAX_UNIX_MS);
+        ms = sequence.ms = Math.min(ms + 1, MAX_UNIX_MS);
         counter = seed;
       }
     }
     sequence.counter = counter;
   }
   // 48-bit big-endian milliseconds (arithmetic: bit operators work on 32 bits).
-  for (let i = 5, rest = ms; i >= 0; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256;
+  for (let i = 5; i >= 0; i--, ms = Math.floor(ms / 256)) bytes[i] = ms % 256;
   bytes[6] = 0x70 | (counter >>> 8);
-  bytes[7] = counter & 0xff;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  bytes[7] = counter;
   return formatUuid(bytes);
 }
 

@@ -18,16 +18,17 @@
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * The largest event parseEnvelope accepts: 1 MiB of UTF-8, measured as `encodeEnvelope` writes
- * the event inside its envelope (from its `{` to its `}`, indented) on the v2 line
- * (`EventsMediaTypeV2`), which is never shorter than v1. The relay stores each event as one
- * SQLite row, and a Durable Object row or string holds at most 2 MB.
+ * The largest event text a store of one row per event is given: 1 MiB of UTF-8. The relay stores
+ * each event as one SQLite row, and a Durable Object row or string holds at most 2 MB.
+ * `eventTexts` and `eventText` refuse an event over it (`EnvelopeError` with `tooLarge`, which
+ * an HTTP receiver answers 413): an event as the registry wrote it when that fits, else its
+ * encoding. `parseEnvelope` does not apply it: a receiver that stores nothing takes any size.
  *
  * @example
  * ```ts
- * import { EnvelopeError, MAX_EVENT_BYTES, parseEnvelope } from "registry-relay";
+ * import { EnvelopeError, eventTexts, MAX_EVENT_BYTES, parseEnvelope } from "registry-relay";
  * try {
- *   parseEnvelope(body);
+ *   eventTexts(body, parseEnvelope(body));
  * } catch (error) {
  *   if (error instanceof EnvelopeError && error.tooLarge) console.log(`> ${MAX_EVENT_BYTES} bytes`);
  * }
@@ -72,26 +73,7 @@ export const child = (base: string, key: string | number): string =>
       : `${key}`;
 
 // ---------------------------------------------------------------------------------------------
-// Measuring a parsed value: depth, values the encoder cannot write, and bounds of its size.
-
-/**
- * Bytes one member (object entry or array item) of a container at level L can add to the encoded
- * text, at most, besides 6 bytes per character of its key and strings (a character is at most 6
- * bytes: `\u003c`): 128 + 16 L, that is comma, newline and indentation (3 L), key quotes and
- * `": "`, a number (at most 25 characters), a nested container's brackets and its closing line,
- * and the up to three members v2 adds to a descriptor (`"mediaType": ""`, `"digest": ""`,
- * `"size": 0`). Known fields nest 8 levels at most: 256 bytes.
- */
-export const memberBytes = (level: number): number => 128 + 16 * level;
-
-/**
- * What `measure` found: an issue, or an upper bound of the encoded UTF-8 bytes. Objects with a
- * `toJSON` method (parsed input only) are measured as they are, not as `toJSON` returns them.
- */
-export interface Measure {
-  issue?: Finding;
-  upper: number;
-}
+// Walking a parsed value: depth, and values the encoder cannot write.
 
 interface Frame {
   value: object;
@@ -104,16 +86,16 @@ interface Frame {
  * Walks the object `value` at nesting `level` (found at `path`) without recursion, as the
  * encoder would write it (own enumerable keys; `undefined`, functions and symbols skipped in
  * objects): the first container deeper than `deepest` levels or value JSON cannot hold is the
- * issue; otherwise `upper` bounds its encoded size. `skip`: a key of `value` to leave out.
+ * issue, with its path. Objects with a `toJSON` method (parsed input only) are walked as they
+ * are. `skip`: a key of `value` to leave out.
  */
-export function measure(
+export function unwritable(
   value: object,
   level: number,
   path: string,
   skip?: string,
   deepest = MAX_JSON_DEPTH,
-): Measure {
-  let upper = 0;
+): Finding | undefined {
   const stack: Frame[] = [{ value, level, key: "" }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
     const container = frame.value as Record<string, unknown>;
@@ -122,31 +104,26 @@ export function measure(
       const item = container[key];
       const type = typeof item;
       if (!Object.hasOwn(container, key) || (key === skip && !frame.parent)) continue;
-      if (!isArray) {
-        if (type === "undefined" || type === "function" || type === "symbol") continue;
-        upper += 6 * key.length;
-      }
+      if (!isArray && (type === "undefined" || type === "function" || type === "symbol")) continue;
       const at = isArray ? +key : key;
-      upper += memberBytes(frame.level);
       let problem: string | undefined;
-      if (type === "string") upper += 6 * (item as string).length;
-      else if (type === "number") {
+      if (type === "number") {
         if (!Number.isFinite(item)) problem = `${item} is not a JSON number`;
       } else if (type === "object" && item !== null) {
         if (frame.level >= deepest) problem = TOO_DEEP;
         else stack.push({ value: item as object, level: frame.level + 1, parent: frame, key: at });
-      } else if (type !== "boolean" && type !== "undefined" && item !== null) {
+      } else if (type !== "string" && type !== "boolean" && type !== "undefined" && item !== null) {
         problem = `a ${type} cannot be written as JSON`;
       }
       if (problem) {
         // The path is built only here, for the one member at fault.
         const keys = [at];
         for (let f = frame; f.parent; f = f.parent) keys.unshift(f.key);
-        return { issue: { path: keys.reduce(child, path), message: problem }, upper };
+        return { path: keys.reduce(child, path), message: problem };
       }
     }
   }
-  return { upper };
+  return undefined;
 }
 
 /** The message of a container nested deeper than MAX_JSON_DEPTH. */

@@ -1,8 +1,9 @@
 // Parsing a notification body: decode (decode.ts), JSON.parse, a duplicate "events" key (scan.ts),
-// then validation in place (validate.ts). It accepts exactly what the relay can store, list and
+// then validation in place (validate.ts). It accepts exactly what the relay can key, list and
 // deliver: every accepted envelope encodes on both lines, and encoding its output again gives the
 // same bytes. Hence the limits of limits.ts, finite numbers only, one "events" key, and lone
-// surrogates read as U+FFFD (as Go's decoder does).
+// surrogates read as U+FFFD (as Go's decoder does). The size of one stored event is the store's
+// own check (raw.ts, eventTexts), so receivers that only parse do not carry the encoder.
 
 import { bodyText } from "./decode.ts";
 import { duplicateEventsIssue, jsonIssue } from "./scan.ts";
@@ -42,10 +43,11 @@ export type SafeParseEnvelopeResult =
 const SIZE_LIMIT = / over MAX_EVENT_/;
 
 /**
- * Thrown by `parseEnvelope` for a body that is not a valid envelope. `issues` lists every
- * problem (up to 50) with its path; the message repeats the first ones. `tooLarge` is true when
- * every issue is a size limit (an event over `MAX_EVENT_BYTES`, an id over
- * `MAX_EVENT_KEY_BYTES`): an HTTP receiver answers 413 rather than 400.
+ * Thrown by `parseEnvelope` for a body that is not a valid envelope, and by `eventTexts` for an
+ * event too large to store. `issues` lists every problem (up to 50) with its path; the message
+ * repeats the first ones. `tooLarge` is true when every issue is a size limit (an id over
+ * `MAX_EVENT_KEY_BYTES`, an event over `MAX_EVENT_BYTES`): an HTTP receiver answers 413 rather
+ * than 400.
  *
  * @example
  * ```ts
@@ -87,11 +89,10 @@ export class EnvelopeError extends Error {
  * RFC 3339 `timestamp` and a `target` object with a non-empty `repository`; every known field
  * has its type (sizes are non-negative integers). Up to 50 issues are reported.
  *
- * Limits, so that every accepted envelope can be stored and encoded (`encodeEnvelope`, either
- * line) and re-encodes to the same bytes, each refused with the path of the value at fault:
- * nesting up to `MAX_JSON_DEPTH` (64) levels, the envelope being level 1; each event at most
- * `MAX_EVENT_BYTES` (1 MiB) as encoded on the v2 line; ids of at most `MAX_EVENT_KEY_BYTES`
- * (1024) UTF-8 bytes; finite numbers (`1e400` is refused); one `"events"` key (JSON.parse would
+ * Limits, so that every accepted envelope can be encoded (`encodeEnvelope`, either line), keyed
+ * and re-encodes to the same bytes, each refused with the path of the value at fault: nesting up
+ * to `MAX_JSON_DEPTH` (64) levels, the envelope being level 1; ids of at most
+ * `MAX_EVENT_KEY_BYTES` (1024) UTF-8 bytes; finite numbers (`1e400` is refused); one `"events"` key (JSON.parse would
  * keep the last one only). A lone surrogate (`"\ud800"`) in text is read as U+FFFD, as Go does.
  *
  * @example

@@ -6,6 +6,7 @@ import type { EnvelopeMediaType } from "./constants.ts";
 import { bodyText } from "./decode.ts";
 import { encodeEvent } from "./encode.ts";
 import { MAX_EVENT_BYTES, utf8Length } from "./limits.ts";
+import { EnvelopeError } from "./parse.ts";
 import { eventBounds } from "./scan.ts";
 import type { Envelope } from "./schema.ts";
 
@@ -55,10 +56,12 @@ export interface EventTextsOptions {
  * text it parsed, so each one parses back to its event. That text has a leading BOM dropped and
  * lone surrogates read as U+FFFD (a raw one as U+FFFD, an escaped one as `\ufffd`), which no Go
  * encoder writes. A text longer than `MAX_EVENT_BYTES` in UTF-8 (a body padded with whitespace or
- * needless escapes) is the event's encoding on the line of `mediaType` instead, so every text
- * fits wherever its event does.
+ * needless escapes) is the event's encoding on the line of `mediaType` instead
+ * ({@link eventText}); an event whose encoding is longer still is refused.
  *
  * @throws TypeError when `body` does not hold the envelope's events.
+ * @throws EnvelopeError (`tooLarge`) naming each event over `MAX_EVENT_BYTES`: a store of one row
+ * per event cannot hold it.
  * @example
  * ```ts
  * import { eventTexts, frameEnvelope, parseEnvelope } from "registry-relay";
@@ -82,15 +85,47 @@ export function eventTexts(
   }
   const { text } = decoded;
   const texts = new Array<string>(events.length);
+  const issues: { path: string; message: string }[] = [];
   for (let k = 0; k < events.length; k++) {
-    let slice = text.slice(bounds[2 * k], bounds[2 * k + 1]);
-    // A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no count.
-    if (slice.length * 3 > MAX_EVENT_BYTES && utf8Length(slice) > MAX_EVENT_BYTES) {
-      slice = encodeEvent(events[k], options.mediaType, `events[${k}]`);
+    const slice = text.slice(bounds[2 * k], bounds[2 * k + 1]);
+    if (!tooLong(slice)) texts[k] = slice;
+    else {
+      const encoded = encodeEvent(events[k], options.mediaType, `events[${k}]`);
+      if (tooLong(encoded)) issues.push(sizeIssue(encoded, `events[${k}]`));
+      texts[k] = encoded;
     }
-    texts[k] = slice;
   }
+  if (issues.length > 0) throw new EnvelopeError(issues);
   return texts;
+}
+
+// A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no count.
+const tooLong = (text: string) =>
+  text.length * 3 > MAX_EVENT_BYTES && utf8Length(text) > MAX_EVENT_BYTES;
+
+const sizeIssue = (text: string, path: string) => ({
+  path,
+  message: `encodes to ${utf8Length(text)} bytes, over MAX_EVENT_BYTES (${MAX_EVENT_BYTES})`,
+});
+
+/**
+ * One event as the text a store of one row per event keeps: its encoding on the line of
+ * `mediaType` (`encodeEnvelope`'s, from its `{` to its `}`), for events that did not come as a
+ * distribution body (another registry's, normalized; an event built in code). `path` names the
+ * event in errors.
+ *
+ * @throws EnvelopeError (`tooLarge`) when the text is over `MAX_EVENT_BYTES`; TypeError when the
+ * event cannot be encoded (as `encodeEnvelope`).
+ * @example
+ * ```ts
+ * import { eventText, EventsMediaType } from "registry-relay";
+ * const text = eventText(event, EventsMediaType);
+ * ```
+ */
+export function eventText(event: unknown, mediaType?: string, path = "events[0]"): string {
+  const text = encodeEvent(event, mediaType, path);
+  if (tooLong(text)) throw new EnvelopeError([sizeIssue(text, path)]);
+  return text;
 }
 
 /**

@@ -3,8 +3,6 @@
 // much as JSON.parse on real envelopes, which would halve receive throughput;
 // test/core/envelope.test.ts checks that this pass and `EnvelopeSchema` agree.
 
-import { EventsMediaTypeV2 } from "./constants.ts";
-import { encodeEvent } from "./encode.ts";
 import {
   COUNT,
   EVENT,
@@ -27,10 +25,8 @@ import {
   child,
   type Finding,
   join,
-  MAX_EVENT_BYTES,
   MAX_EVENT_KEY_BYTES,
-  measure,
-  memberBytes,
+  unwritable,
   utf8Length,
 } from "./limits.ts";
 
@@ -44,18 +40,12 @@ function add(issues: Finding[], path: string, message: string): void {
   if (issues.length < MAX_ISSUES) issues.push({ path, message });
 }
 
-/** Validation state: the issues, and what the event being checked adds up to so far. */
+/** Validation state: the issues, and whether the event being checked has unknown fields. */
 interface Check {
   issues: Finding[];
-  /**
-   * An upper bound of the event's encoded size: 6 bytes per character of its strings and map
-   * keys, MEMBER bytes per member; Infinity once an object has a key the table does not know.
-   */
-  bound: number;
+  /** An object of the event has a key the field table does not know: only a walk can check it. */
+  unknown: boolean;
 }
-
-/** What a member of a known field adds at most besides characters (they nest 8 levels at most). */
-const MEMBER = memberBytes(8);
 
 // Paths are only built when there is something to report.
 function checkFields(object: JsonObject, fields: Fields, path: string, check: Check) {
@@ -71,16 +61,12 @@ function checkFields(object: JsonObject, fields: Fields, path: string, check: Ch
     }
     present++;
     // Most fields are present strings: settle those without a call.
-    if (typeof value === "string") {
-      check.bound += 6 * value.length;
-      if (kind === STRING || kind === REQUIRED) continue;
-    }
+    if (typeof value === "string" && (kind === STRING || kind === REQUIRED)) continue;
     checkValue(value, kind, field[2], path, key, check);
   }
-  check.bound += MEMBER * present;
-  // Keys beyond the known ones (unknown fields are kept): only a walk can size them.
+  // Keys beyond the known ones (unknown fields are kept): only a walk can check them.
   for (const _key in object) present--;
-  if (present !== 0) check.bound = Infinity;
+  if (present !== 0) check.unknown = true;
 }
 
 /**
@@ -105,12 +91,11 @@ function checkValue(
     else problem = `must be an integer below 2^53, got ${value}`;
   } else if (kind === STRINGS || kind === OBJECTS) {
     if (Array.isArray(value)) {
-      check.bound += MEMBER * value.length;
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
         if (kind === OBJECTS) checkValue(item, OBJECT, fields, join(base, key), i, check);
-        else if (typeof item === "string") check.bound += 6 * item.length;
-        else checkValue(item, STRING, fields, child(base, key), i, check);
+        else if (typeof item !== "string")
+          checkValue(item, STRING, fields, child(base, key), i, check);
       }
       return;
     }
@@ -122,9 +107,8 @@ function checkValue(
       else {
         for (const name in value) {
           const item = value[name];
-          check.bound += MEMBER + 6 * name.length;
-          if (typeof item === "string") check.bound += 6 * item.length;
-          else checkValue(item, STRING, fields, child(base, key), name, check);
+          if (typeof item !== "string")
+            checkValue(item, STRING, fields, child(base, key), name, check);
         }
       }
       return;
@@ -150,9 +134,8 @@ function checkKeyBytes(issues: Finding[], path: string, value: unknown): void {
 }
 
 /**
- * The limits of a valid event (see limits.ts). An event of known fields only, whose
- * size bound fits, needs nothing more; any other is walked, and encoded when the walk's bound
- * does not fit.
+ * The limits of a valid event (see limits.ts): its keys' sizes, and, when it has unknown fields,
+ * their depth and values.
  */
 function checkLimits(event: JsonObject, index: number, check: Check): void {
   const { issues } = check;
@@ -160,16 +143,8 @@ function checkLimits(event: JsonObject, index: number, check: Check): void {
   checkKeyBytes(issues, `${path}.id`, event.id);
   checkKeyBytes(issues, `${path}.action`, event.action);
   checkKeyBytes(issues, `${path}.target.repository`, (event.target as JsonObject).repository);
-  if (check.bound <= MAX_EVENT_BYTES) return;
-  const { issue, upper } = measure(event, 3, path);
+  const issue = check.unknown ? unwritable(event, 3, path) : undefined;
   if (issue) add(issues, issue.path, issue.message);
-  else if (upper > MAX_EVENT_BYTES) {
-    // As encodeEnvelope writes it inside the envelope, on the longer v2 line.
-    const bytes = utf8Length(encodeEvent(event, EventsMediaTypeV2));
-    if (bytes > MAX_EVENT_BYTES) {
-      add(issues, path, `encodes to ${bytes} bytes, over MAX_EVENT_BYTES (${MAX_EVENT_BYTES})`);
-    }
-  }
 }
 
 /**
@@ -186,10 +161,10 @@ export function checkEnvelope(value: unknown, issues: Finding[]): void {
     const problem = events === undefined ? "is required (an array of events)" : "";
     add(issues, "events", problem || `must be an array, got ${kindOf(events)}`);
   } else {
-    const check: Check = { issues, bound: 0 };
+    const check: Check = { issues, unknown: false };
     for (let i = 0; i < events.length; i++) {
       const before = issues.length;
-      check.bound = MEMBER; // the event's own braces
+      check.unknown = false;
       checkValue(events[i], OBJECT, EVENT, "events", i, check);
       if (issues.length === before && before < MAX_ISSUES) {
         checkLimits(events[i] as JsonObject, i, check);
@@ -200,7 +175,7 @@ export function checkEnvelope(value: unknown, issues: Finding[]): void {
   let keys = 0;
   for (const _key in value) keys++;
   if (keys > 1) {
-    const { issue } = measure(value, 1, "", "events");
+    const issue = unwritable(value, 1, "", "events");
     if (issue) add(issues, issue.path, issue.message);
   }
 }

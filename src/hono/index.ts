@@ -1,9 +1,13 @@
 // registry-relay/hono: receive registry notifications in any Hono app (Deno, Bun, Node, Workers).
 // The body is read raw and parsed with the core's parseEnvelope: Hono's json validator skips the
-// registry's `application/vnd.docker.distribution.events.v1+json` and would see `{}`.
+// registry's `application/vnd.docker.distribution.events.v1+json` and would see `{}`. Other
+// registries' formats go through the core's adapters (src/formats) into the same events.
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { EnvelopeError, parseEnvelope } from "../event/envelope.ts";
-import type { Envelope } from "../event/schema.ts";
+import type { Envelope, Event } from "../event/schema.ts";
+import { FormatError, INPUT_FORMATS, type InputFormat } from "../formats/model.ts";
+import { normalizeNotification } from "../formats/normalize.ts";
+import { verifyGitHubSignature } from "../webhooks/github.ts";
 import { bearerToken, tokenMatcher } from "./auth.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
 import { errorResponse } from "./errors.ts";
@@ -43,6 +47,13 @@ export interface ReceivedEnvelope<E extends Env = Env> {
   raw: Uint8Array;
   /** The Hono context of the request. */
   c: Context<E>;
+  /** The format the body came in (`options.format`). */
+  format: InputFormat;
+  /**
+   * The source's events that have no distribution action (Harbor scans, Quay builds…), as
+   * events whose `action` is their CloudEvents type; always empty for `distribution`.
+   */
+  unsupported: Event[];
 }
 
 /**
@@ -80,6 +91,22 @@ export interface ReceiveEnvelopesOptions<E extends Env = Env> {
   /** The realm named in `WWW-Authenticate` (default `registry-relay`). */
   realm?: string;
   /**
+   * The format of the bodies this route receives (default `distribution`): `harbor`, `github`,
+   * `dockerhub`, `quay`, `zot` or `acr` bodies are normalized by the core's adapters
+   * (`registry-relay/formats`) into distribution events.
+   */
+  format?: InputFormat;
+  /**
+   * Also accept the token as the `token` query parameter (`/events?token=…`), for senders that
+   * cannot set headers (Docker Hub, Quay). The token is never echoed in a response.
+   */
+  queryToken?: boolean;
+  /**
+   * For `format: "github"`: the webhook secret. A valid `X-Hub-Signature-256` (HMAC-SHA256 of the
+   * raw body, compared in constant time) is then required, and stands in for a token.
+   */
+  githubSecret?: string;
+  /**
    * Called with each valid envelope. Return a Response to answer with it; otherwise the
    * receiver answers `202 {"accepted": <number of events>}`.
    */
@@ -109,6 +136,14 @@ function encodingsOf(contentEncoding: string | undefined): string[] {
  * `Accept-Encoding: identity`), size (413 from `Content-Length` or while streaming), then
  * `parseEnvelope` (400 with `issues`, or 413 when an issue is a size limit). Every error is
  * `{"error":{"code","message","issues?"}}`.
+ *
+ * Another registry's `format` (Harbor, GitHub Packages, Docker Hub, Quay, zot, ACR) is taken as
+ * any JSON media type and normalized by the core's adapters into distribution events (400
+ * `invalid_notification` with `issues` naming the field); the default answer is then
+ * `202 {"accepted", "unsupported"}`, `unsupported` counting the source's events that have no
+ * distribution action (scans, builds), which `onEnvelope` gets in `info.unsupported`.
+ * `queryToken` also takes the token from `?token=`; `githubSecret` requires GitHub's
+ * `X-Hub-Signature-256` in place of a token (checked once the body is read).
  *
  * `allowAnonymous` with `tokens` or `verifyToken` is refused with a `TypeError`: anonymous access
  * is only for a receiver that has no way to check a token.
@@ -146,6 +181,14 @@ export function receiveEnvelopes<E extends Env = Env>(
   const { verifyToken, onEnvelope } = options;
   const allowAnonymous = options.allowAnonymous === true;
   const realm = options.realm ?? "registry-relay";
+  const format = options.format ?? "distribution";
+  if (!INPUT_FORMATS.includes(format)) {
+    throw new TypeError(`format must be one of ${INPUT_FORMATS.join(", ")}, got ${String(format)}`);
+  }
+  const { githubSecret } = options;
+  if (githubSecret !== undefined && (format !== "github" || githubSecret === "")) {
+    throw new TypeError('githubSecret needs format "github" and must be a non-empty string');
+  }
   const canAuthenticate = tokens.length > 0 || verifyToken !== undefined;
   // Anonymous next to tokens would let a request without Authorization bypass them.
   if (allowAnonymous && canAuthenticate) {
@@ -166,15 +209,16 @@ export function receiveEnvelopes<E extends Env = Env>(
     }
     // An empty header is treated as no header.
     const header = c.req.header("authorization")?.trim() || undefined;
-    if (header === undefined) {
-      return errorResponse(
-        401,
-        "unauthorized",
-        "a bearer token is required (Authorization: Bearer <token>)",
-        { headers: challenge(realm) },
-      );
+    const fromQuery = options.queryToken && header === undefined ? c.req.query("token") : undefined;
+    if (header === undefined && !fromQuery) {
+      const ways = options.queryToken
+        ? "Authorization: Bearer <token>, or ?token=<token>"
+        : "Authorization: Bearer <token>";
+      return errorResponse(401, "unauthorized", `a bearer token is required (${ways})`, {
+        headers: challenge(realm),
+      });
     }
-    const token = bearerToken(header);
+    const token = fromQuery || bearerToken(header);
     if (token === undefined) {
       return errorResponse(401, "unauthorized", "the Authorization header must be Bearer <token>", {
         headers: challenge(realm, "invalid_request"),
@@ -187,12 +231,27 @@ export function receiveEnvelopes<E extends Env = Env>(
     });
   };
 
+  // GitHub signs its deliveries: with the secret, the signature is the credential.
+  const signed = githubSecret !== undefined;
+
   return async (c) => {
-    const refused = await authenticate(c);
+    const refused = signed ? undefined : await authenticate(c);
     if (refused) return refused;
 
     const mediaType = mediaTypeOf(c.req.header("content-type"));
-    if (mediaType === undefined || !envelopeMediaTypes.includes(mediaType)) {
+    if (format !== "distribution") {
+      // Every other registry posts JSON (Harbor's CloudEvents as application/cloudevents+json).
+      if (
+        mediaType === undefined ||
+        !(mediaType === "application/json" || mediaType.endsWith("+json"))
+      ) {
+        return errorResponse(
+          415,
+          "unsupported_media_type",
+          `Content-Type must be application/json (or another JSON media type) for ${format} notifications`,
+        );
+      }
+    } else if (mediaType === undefined || !envelopeMediaTypes.includes(mediaType)) {
       return errorResponse(
         415,
         "unsupported_media_type",
@@ -220,7 +279,44 @@ export function receiveEnvelopes<E extends Env = Env>(
       throw error;
     }
 
+    if (
+      signed &&
+      !(await verifyGitHubSignature(githubSecret, raw, c.req.header("x-hub-signature-256")))
+    ) {
+      return errorResponse(
+        401,
+        "unauthorized",
+        "X-Hub-Signature-256 is missing or does not match the body (HMAC-SHA256 under the webhook secret)",
+      );
+    }
+
     let envelope: Envelope;
+    let unsupported: Event[] = [];
+    if (format !== "distribution") {
+      try {
+        const normalized = await normalizeNotification(format, {
+          body: raw,
+          headers: c.req.raw.headers,
+          receivedAt: new Date(),
+        });
+        envelope = { events: normalized.events };
+        unsupported = normalized.unsupported;
+      } catch (error) {
+        if (!(error instanceof FormatError)) throw error;
+        return errorResponse(
+          400,
+          "invalid_notification",
+          `the body is not a valid ${format} notification`,
+          {
+            issues: error.issues,
+          },
+        );
+      }
+      const answer = await onEnvelope(envelope, { mediaType, raw, c, format, unsupported });
+      return (
+        answer ?? c.json({ accepted: envelope.events.length, unsupported: unsupported.length }, 202)
+      );
+    }
     try {
       envelope = parseEnvelope(raw);
     } catch (error) {
@@ -247,7 +343,7 @@ export function receiveEnvelopes<E extends Env = Env>(
       throw error;
     }
 
-    const answer = await onEnvelope(envelope, { mediaType, raw, c });
+    const answer = await onEnvelope(envelope, { mediaType, raw, c, format, unsupported });
     return answer ?? c.json({ accepted: envelope.events.length }, 202);
   };
 }

@@ -1,5 +1,6 @@
 // Every default of an endpoint, written once (durations in ms): parseEndpointConfig, the strategies
-// and the queue read them here, so the code and the error messages cannot disagree.
+// and the queue read them here, so the code and the error messages cannot disagree. And the one
+// check the sinks make of a number that overrides one.
 import { EventsMediaType } from "../event/constants.ts";
 
 export const endpointDefaults = {
@@ -15,3 +16,24 @@ export const endpointDefaults = {
   mediaType: EventsMediaType,
   overflow: "reject",
 } as const;
+
+/**
+ * `value` when it is `kind` (an integer; a finite number; any number, Infinity too) and at least
+ * `min`; else a RangeError naming `what`.
+ */
+export function atLeast(
+  what: string,
+  value: number,
+  min: number,
+  kind: "an integer" | "a finite number" | "a number",
+): number {
+  if (
+    value >= min &&
+    (kind === "an integer"
+      ? Number.isInteger(value)
+      : kind === "a number" || Number.isFinite(value))
+  ) {
+    return value;
+  }
+  throw new RangeError(`${what} must be ${kind} >= ${min}, got ${value}`);
+}

@@ -2,6 +2,9 @@
 
 import { statusText } from "./metrics.ts";
 
+/** The sink an error names: its `toString()`, or plain `httpSink`. */
+const sinkOf = (options: { sink?: string | undefined }) => options.sink ?? "httpSink";
+
 /** Fields every delivery error of an `HttpSink` write carries. */
 export interface Delivery {
   /**
@@ -25,13 +28,14 @@ export interface Delivery {
  */
 export class HttpStatusError extends Error implements Delivery {
   override readonly name: string = "HttpStatusError";
-  readonly status: number;
-  readonly statusText: string;
-  readonly retryAfterMs?: number;
-  delivered?: number;
+  // `declare`: set in the constructor (or not at all), no field initialiser emitted.
+  declare readonly status: number;
+  declare readonly statusText: string;
+  declare readonly retryAfterMs?: number;
+  declare delivered?: number;
   constructor(status: number, options: { sink?: string; retryAfterMs?: number } = {}) {
     const text = statusText(status);
-    super(`${options.sink ?? "httpSink"}: response status ${status} ${text} unaccepted`);
+    super(`${sinkOf(options)}: response status ${status} ${text} unaccepted`);
     this.status = status;
     this.statusText = text;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
@@ -58,23 +62,23 @@ export class HttpStatusError extends Error implements Delivery {
 export class HttpRedirectError extends HttpStatusError {
   override readonly name: string = "HttpRedirectError";
   /** Where the receiver redirected to (redacted), when it said and the runtime shows it. */
-  readonly location?: string;
+  declare readonly location?: string;
   /** 301 or 308: the endpoint URL itself is outdated. */
-  readonly permanent: boolean;
+  declare readonly permanent: boolean;
   constructor(
     status: number,
     options: { sink?: string; location?: string; retryAfterMs?: number } = {},
   ) {
     super(status, options);
-    const sink = options.sink ?? "httpSink";
-    this.permanent = status === 301 || status === 308;
-    if (options.location !== undefined) this.location = redactUrl(options.location);
-    const target = this.location === undefined ? "without Location" : `to ${this.location}`;
+    const permanent = status === 301 || status === 308;
+    this.permanent = permanent;
+    const { location } = options;
+    if (location !== undefined) this.location = redactUrl(location);
     this.message =
       status === 0
-        ? `${sink}: redirect not followed (the runtime hides its status and Location)`
-        : `${sink}: response status ${status} ${this.statusText} unaccepted: redirect ${target} not followed${
-            this.permanent ? ": the endpoint moved for good, update its URL" : ""
+        ? `${sinkOf(options)}: redirect not followed (the runtime hides its status and Location)`
+        : `${this.message}: redirect ${this.location ? `to ${this.location}` : "without Location"} not followed${
+            permanent ? ": the endpoint moved for good, update its URL" : ""
           }`;
   }
 }
@@ -93,9 +97,9 @@ export class HttpRedirectError extends HttpStatusError {
  */
 export class HttpRequestError extends Error implements Delivery {
   override readonly name: string = "HttpRequestError";
-  delivered?: number;
+  declare delivered?: number;
   constructor(detail: string, options: { sink?: string; cause?: unknown } = {}) {
-    super(`${options.sink ?? "httpSink"}: ${detail}`, { cause: options.cause });
+    super(`${sinkOf(options)}: ${detail}`, options);
   }
 }
 
@@ -113,14 +117,14 @@ export class HttpRequestError extends Error implements Delivery {
  */
 export class HttpTransportError extends Error implements Delivery {
   override readonly name = "HttpTransportError";
-  readonly timedOut: boolean;
-  delivered?: number;
+  declare readonly timedOut: boolean;
+  declare delivered?: number;
   constructor(
     detail: string,
     options: { sink?: string; cause?: unknown; timedOut?: boolean } = {},
   ) {
-    super(`${options.sink ?? "httpSink"}: error posting: ${detail}`, { cause: options.cause });
-    this.timedOut = options.timedOut ?? false;
+    super(`${sinkOf(options)}: error posting: ${detail}`, options);
+    this.timedOut = !!options.timedOut;
   }
 }
 
@@ -164,8 +168,9 @@ export function redactUrl(input: string | URL): string {
     url.password = "";
   }
   if (url.search) {
-    const keys = [...new URLSearchParams(url.search).keys()];
-    url.search = keys.map((key) => `${encodeURIComponent(key)}=***`).join("&");
+    url.search = [...url.searchParams.keys()]
+      .map((key) => `${encodeURIComponent(key)}=***`)
+      .join("&");
   }
   url.hash = "";
   return url.href;
@@ -207,20 +212,19 @@ export function sensitiveValues(config: {
   secret?: string | readonly string[] | undefined;
 }): string[] {
   const headers = config.headers ?? {};
-  const values = [
-    ...(Array.isArray(headers)
-      ? headers.map(([, value]) => value)
-      : Object.values(headers as Readonly<Record<string, string | readonly string[]>>).flat()),
-    ...(config.secret === undefined ? [] : [config.secret].flat()),
-  ];
-  if (config.url !== undefined) {
-    try {
-      const url = new URL(config.url);
-      values.push(decodeURIComponent(url.username), decodeURIComponent(url.password));
-      values.push(...new URLSearchParams(url.search).values());
-    } catch {
-      // Not a URL: nothing of it can show up in a message either.
-    }
+  const values: string[] = [
+    ...(Array.isArray(headers) ? headers.map((pair) => pair[1]) : Object.values(headers)),
+    config.secret ?? [],
+  ].flat();
+  try {
+    const url = new URL(config.url as string);
+    values.push(
+      decodeURIComponent(url.username),
+      decodeURIComponent(url.password),
+      ...url.searchParams.values(),
+    );
+  } catch {
+    // No URL, or not one: nothing of it can show up in a message either.
   }
   return values.filter((value) => value !== "");
 }
@@ -230,7 +234,7 @@ export function sensitiveValues(config: {
  * cannot leave part of it); values under 4 characters are left, they would mask ordinary words.
  */
 export function maskValues(text: string, values: readonly string[]): string {
-  const masked = values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
-  for (const value of masked) text = text.split(value).join("***");
+  const masked = values.filter((value) => value.length > 3).sort((a, b) => b.length - a.length);
+  for (const value of masked) text = text.replaceAll(value, "***");
   return text;
 }

@@ -19,7 +19,7 @@ const unreadBody = "httpSink: response body not needed";
  */
 export function parseRetryAfter(
   value: string | null | undefined,
-  now = Date.now(),
+  now: number = Date.now(),
 ): number | undefined {
   if (value == null) return undefined;
   const text = value.trim();
@@ -67,10 +67,7 @@ export async function discard(response: Response): Promise<void> {
 
 /** `location` resolved against the URL that answered, or undefined when it is no URL. */
 export function resolveLocation(location: string | null, base: string): URL | undefined {
-  if (location === null) return undefined;
   try {
-    return new URL(location, base);
-  } catch {
-    return undefined;
-  }
+    return location === null ? undefined : new URL(location, base);
+  } catch {}
 }

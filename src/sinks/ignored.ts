@@ -36,19 +36,18 @@ type Filterable = { action: string; target?: { mediaType?: string | undefined } 
  * ```
  */
 export function ignoredBy(rules: IgnoreRules = {}): (event: Filterable) => boolean {
-  const mediaTypes: ReadonlySet<string> = new Set(rules.mediaTypes ?? []);
-  const actions: ReadonlySet<string> = new Set(rules.actions ?? []);
-  return (event) => {
-    const mediaType = event.target?.mediaType;
-    return actions.has(event.action) || (mediaType !== undefined && mediaTypes.has(mediaType));
-  };
+  const mediaTypes = new Set<string | undefined>(rules.mediaTypes);
+  const actions = new Set(rules.actions);
+  mediaTypes.delete(undefined);
+  return (event) => actions.has(event.action) || mediaTypes.has(event.target?.mediaType);
 }
 
 /**
  * Drops events whose `target.mediaType` or `action` is ignored and forwards the survivors of a
  * write as one write (nothing is written when none survive; the write still resolves). An
  * actions-only filter works (upstream bug #2916 is fixed here). Close closes the sink behind it
- * (distribution v2's behaviour; v3 forgot to).
+ * (distribution v2's behaviour; v3 forgot to). `rules` may also be a predicate of its own (true:
+ * drop), such as the negation of an endpoint's routing (`routesTo`).
  *
  * @example
  * ```ts
@@ -63,9 +62,9 @@ export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
   /** Whether `event` is dropped by these rules ({@link ignoredBy}). */
   readonly ignores: (event: E) => boolean;
 
-  constructor(sink: Sink<E>, rules: IgnoreRules = {}) {
+  constructor(sink: Sink<E>, rules: IgnoreRules | ((event: E) => boolean) = {}) {
     this.#sink = sink;
-    this.ignores = ignoredBy(rules);
+    this.ignores = typeof rules === "function" ? rules : ignoredBy(rules);
   }
 
   async write(...events: E[]): Promise<void> {

@@ -57,9 +57,6 @@ export function statusKey(code: number): string {
   return `${code} ${statusText(code)}`;
 }
 
-/** `statusKey` per code seen (at most 1000 codes: a status has three digits). */
-const statusKeys = new Map<number, string>();
-
 /**
  * A plain copy of the counters, safe to serialise: it never carries a URL, header or secret.
  *
@@ -136,8 +133,7 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
 
   /** A copy of the counters at this moment. */
   snapshot(): EndpointMetricsSnapshot {
-    const { pending, events, successes, failures, errors } = this;
-    return { pending, events, successes, failures, errors, statuses: { ...this.statuses } };
+    return { ...this, statuses: { ...this.statuses } };
   }
 
   toJSON(): EndpointMetricsSnapshot {
@@ -145,12 +141,7 @@ export class EndpointMetrics implements EndpointMetricsSnapshot {
   }
 
   #count(status: number): void {
-    // Every attempt lands here: reuse the key string rather than format it each time.
-    let key = statusKeys.get(status);
-    if (key === undefined) {
-      key = statusKey(status);
-      if (statusKeys.size < 1000) statusKeys.set(status, key);
-    }
+    const key = statusKey(status);
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
   }
 }

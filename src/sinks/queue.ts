@@ -1,7 +1,7 @@
 // The per-endpoint FIFO (distribution's `eventQueue`, go-events' `Queue`): writes are accepted at
 // once and a single drainer hands them, one write at a time and in order, to the next sink.
 import type { Event } from "../event/schema.ts";
-import { endpointDefaults } from "./defaults.ts";
+import { atLeast, endpointDefaults } from "./defaults.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 
 /**
@@ -104,19 +104,20 @@ export class EventQueue<E = Event> implements Sink<E> {
   readonly overflow: OverflowPolicy;
   readonly #sink: Sink<E>;
   readonly #options: EventQueueOptions<E>;
+  /** Accepted writes; those before `#head` were handed on (a queue without array shifts). */
   #items: E[][] = [];
   #head = 0;
   #waiting = 0;
   #inFlight = 0;
-  #droppedCount = 0;
+  #dropped = 0;
   #draining = false;
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, options: EventQueueOptions<E> = {}) {
     const { capacity = Number.POSITIVE_INFINITY, overflow = endpointDefaults.overflow } = options;
-    if (capacity !== Number.POSITIVE_INFINITY && !(Number.isInteger(capacity) && capacity >= 1)) {
-      throw new RangeError(`EventQueue capacity must be an integer >= 1, got ${capacity}`);
+    if (capacity !== Number.POSITIVE_INFINITY) {
+      atLeast("EventQueue capacity", capacity, 1, "an integer");
     }
     if (overflow !== "reject" && overflow !== "drop-oldest") {
       throw new TypeError(`EventQueue overflow must be "reject" or "drop-oldest", got ${overflow}`);
@@ -134,76 +135,68 @@ export class EventQueue<E = Event> implements Sink<E> {
 
   /** Events dropped by the `"drop-oldest"` policy so far. */
   get dropped(): number {
-    return this.#droppedCount;
+    return this.#dropped;
   }
 
   async write(...events: E[]): Promise<void> {
     if (this.#closing) throw new SinkClosedError("eventqueue");
-    if (events.length === 0) return;
-    this.#makeRoom(events.length);
+    const incoming = events.length;
+    if (incoming === 0) return;
+    const { capacity } = this;
+    if (this.#waiting + incoming > capacity) {
+      if (this.overflow === "reject" || incoming > capacity) {
+        throw new QueueFullError(capacity, incoming);
+      }
+      // Drop the oldest waiting writes until this one fits (it does: incoming <= capacity).
+      while (this.#waiting + incoming > capacity) {
+        const oldest = this.#shift() as E[];
+        this.#dropped += oldest.length;
+        safely(() => this.#options.onDrop?.(oldest));
+        safely(() => this.#options.onEgress?.(oldest));
+      }
+    }
     this.#options.onIngress?.(events);
     this.#items.push(events);
-    this.#waiting += events.length;
+    this.#waiting += incoming;
     if (!this.#draining) void this.#drain();
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#drained().then(() => this.#sink.close());
+    // Once nothing is waiting or in flight, close the sink behind.
+    this.#closing ??= new Promise<void>((resolve) => {
+      if (this.#draining) this.#idle = resolve;
+      else resolve();
+    }).then(() => this.#sink.close());
     return this.#closing;
   }
 
-  #makeRoom(incoming: number): void {
-    if (this.#waiting + incoming <= this.capacity) return;
-    if (this.overflow === "reject" || incoming > this.capacity) {
-      throw new QueueFullError(this.capacity, incoming);
-    }
-    while (this.#waiting + incoming > this.capacity) {
-      const oldest = this.#shift();
-      if (oldest === undefined) break;
-      this.#droppedCount += oldest.length;
-      safely(() => this.#options.onDrop?.(oldest));
-      safely(() => this.#options.onEgress?.(oldest));
-    }
-  }
-
   #shift(): E[] | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const events = this.#items[this.#head] as E[];
-    this.#items[this.#head] = [];
-    this.#head++;
-    this.#waiting -= events.length;
-    // Compact now and then so a long-lived queue does not keep a growing array of holes.
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+    const events = this.#items[this.#head];
+    if (events) {
+      this.#items[this.#head++] = [];
+      this.#waiting -= events.length;
+      // Compact now and then so a long-lived queue does not keep a growing array of holes.
+      if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
     }
     return events;
   }
 
   async #drain(): Promise<void> {
     this.#draining = true;
-    for (let events = this.#shift(); events !== undefined; events = this.#shift()) {
-      this.#inFlight = events.length;
+    for (let handed = this.#shift(); handed; handed = this.#shift()) {
+      this.#inFlight = handed.length;
       try {
-        await this.#sink.write(...events);
+        await this.#sink.write(...handed);
       } catch (error) {
-        const report = this.#options.onError ?? logLoss;
-        const lost = events;
-        safely(() => report(error, lost));
+        safely(() => (this.#options.onError ?? logLoss)(error, handed));
       }
       this.#inFlight = 0;
-      const done = events;
-      safely(() => this.#options.onEgress?.(done));
+      safely(() => this.#options.onEgress?.(handed));
     }
     this.#draining = false;
     this.#idle?.();
-  }
-
-  /** Resolves once nothing is waiting or in flight (only meaningful after close). */
-  #drained(): Promise<void> {
-    if (!this.#draining && this.#head >= this.#items.length) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#idle = resolve;
-    });
   }
 }

@@ -1,80 +1,29 @@
 // The one retry policy: what a failed delivery attempt means (retry when, or give up why), and how
 // the failure is described for storage. Pure functions over numbers and the error, so that the
-// in-memory RetryingSink and the relay's durable queue decide exactly alike.
+// in-memory RetryingSink and the relay's durable queue decide exactly alike. The decision itself
+// is retry-decision.ts's (RetryingSink asks it directly: it stores no description).
 
-import { HttpRedirectError, HttpRequestError, HttpStatusError, redactUrl } from "./http.ts";
-import { maskValues } from "./http-errors.ts";
+import { HttpStatusError, maskValues, redactUrl } from "./http-errors.ts";
+import {
+  type Attempt,
+  classifyDeliveryError,
+  type DeadLetterReason,
+  type DeliveryClass,
+  decideAttempt,
+  defaultMaxAgeMs,
+  maxRetryAfterMs,
+  type RetryLimits,
+} from "./retry-decision.ts";
 
 export { sensitiveValues } from "./http-errors.ts";
-
-import { SinkClosedError } from "./sink.ts";
-
-/**
- * How a failed attempt is treated: `"retry"` it, or `"final"` (retrying cannot help; dead-letter
- * the events now).
- *
- * @example
- * ```ts
- * import type { DeliveryClass } from "registry-relay";
- * const classify = (error: unknown): DeliveryClass => (String(error).includes("quota") ? "final" : "retry");
- * ```
- */
-export type DeliveryClass = "retry" | "final";
-
-/**
- * Why events were dead-lettered: the attempt limit, the age limit, or a final failure (a
- * classification of `"final"`, or the strategy asking to drop).
- *
- * @example
- * ```ts
- * import type { DeadLetterReason } from "registry-relay";
- * const alerting: DeadLetterReason[] = ["max-age", "final"];
- * ```
- */
-export type DeadLetterReason = "max-attempts" | "max-age" | "final";
-
-/**
- * The default cap on a receiver's `Retry-After` (5 minutes): long enough for a throttling
- * receiver, short enough that a bogus `Retry-After: 86400` cannot stall an endpoint for a day.
- * The strategy's own delay is not capped.
- *
- * @example
- * ```ts
- * import { maxRetryAfterMs, RetryingSink } from "registry-relay";
- * new RetryingSink(http, strategy, { maxRetryAfter: 2 * maxRetryAfterMs });
- * ```
- */
-export const maxRetryAfterMs = 5 * 60_000;
-
-/**
- * The retry horizon when `maxAge` is not configured: 3 days (about the span of Svix's retry
- * schedule). No event is retried forever by default; set `maxAge: 0` for that.
- *
- * @example
- * ```ts
- * import { defaultMaxAgeMs } from "registry-relay";
- * const givesUpAt = new Date(firstAttemptAt + defaultMaxAgeMs);
- * ```
- */
-export const defaultMaxAgeMs = 3 * 24 * 3_600_000;
-
-/**
- * The limits of one endpoint, in attempts and milliseconds. `maxAttempts` missing or 0: no
- * attempt limit. `maxAge` missing: {@link defaultMaxAgeMs}; 0: no age limit. `maxRetryAfter`
- * missing: {@link maxRetryAfterMs}.
- *
- * @example
- * ```ts
- * import type { RetryLimits } from "registry-relay";
- * const limits: RetryLimits = { maxAttempts: 20, maxAge: 24 * 3_600_000 };
- * const forever: RetryLimits = { maxAttempts: 0, maxAge: 0 };
- * ```
- */
-export interface RetryLimits {
-  maxAttempts?: number;
-  maxAge?: number;
-  maxRetryAfter?: number;
-}
+export {
+  classifyDeliveryError,
+  type DeadLetterReason,
+  type DeliveryClass,
+  defaultMaxAgeMs,
+  maxRetryAfterMs,
+  type RetryLimits,
+};
 
 /**
  * One failed attempt as {@link decideRetry} sees it.
@@ -92,23 +41,7 @@ export interface RetryLimits {
  * };
  * ```
  */
-export interface RetryInput extends RetryLimits {
-  /** Attempts made so far, including the one that just failed (>= 1). */
-  attempts: number;
-  /** When the first attempt started, in ms since the epoch. */
-  firstAttemptAt: number;
-  /** The error of the attempt that just failed. */
-  error: unknown;
-  /** When the attempt ended, in ms since the epoch. */
-  now: number;
-  /**
-   * Tells the retry strategy about this failure and returns its answer: the wait in ms before
-   * the next attempt, or `"drop"`. Called once, and only for a failure that is not final (a
-   * final failure leaves the strategy's streak alone).
-   */
-  backoff(): number | "drop";
-  /** Default {@link classifyDeliveryError}. */
-  classify?(error: unknown): DeliveryClass;
+export interface RetryInput extends Attempt {
   /** Values masked in `message` (configured header values, secrets; see {@link sensitiveValues}). */
   sensitive?: readonly string[];
 }
@@ -127,34 +60,6 @@ export interface RetryInput extends RetryLimits {
 export type RetryDecision =
   | { retry: true; at: number; wait: number; status: number | null; message: string }
   | { retry: false; reason: DeadLetterReason; status: number | null; message: string };
-
-/** 4xx statuses that mean "later may work": timeout, conflict, too early, throttled. */
-const retryable4xx = new Set([408, 409, 425, 429]);
-
-/**
- * The default classification: final are an {@link HttpStatusError} with a 4xx status except
- * 408, 409, 425 and 429; a permanent redirect (301, 308: the endpoint URL must be updated); an
- * {@link HttpRequestError} (the request could not be built, e.g. {@link HttpEncodeError}: it
- * would fail the same way every time); and {@link SinkClosedError}. Everything else is retried:
- * 5xx, other redirects, transport errors (refused, reset, timeout, and Node's
- * `TypeError: fetch failed`).
- *
- * @example
- * ```ts
- * import { classifyDeliveryError, HttpStatusError } from "registry-relay";
- * classifyDeliveryError(new HttpStatusError(400)); // "final"
- * classifyDeliveryError(new HttpStatusError(429)); // "retry"
- * ```
- */
-export function classifyDeliveryError(error: unknown): DeliveryClass {
-  if (error instanceof SinkClosedError || error instanceof HttpRequestError) return "final";
-  if (error instanceof HttpRedirectError) return error.permanent ? "final" : "retry";
-  if (error instanceof HttpStatusError) {
-    const { status } = error;
-    if (status >= 400 && status < 500 && !retryable4xx.has(status)) return "final";
-  }
-  return "retry";
-}
 
 /**
  * Decides what a failed attempt means, in this order: a final classification gives up
@@ -179,39 +84,12 @@ export function classifyDeliveryError(error: unknown): DeliveryClass {
  * ```
  */
 export function decideRetry(input: RetryInput): RetryDecision {
-  const { error, now } = input;
-  const status = statusOf(error);
-  const message = describeFailure(error, input.sensitive);
-  const dead = (reason: DeadLetterReason): RetryDecision => ({
-    retry: false,
-    reason,
-    status,
-    message,
-  });
-  if ((input.classify ?? classifyDeliveryError)(error) === "final") return dead("final");
-  const backoff = input.backoff();
-  if (backoff === "drop") return dead("final");
-  const maxAttempts = input.maxAttempts ?? 0;
-  if (maxAttempts > 0 && input.attempts >= maxAttempts) return dead("max-attempts");
-  const cap = input.maxRetryAfter ?? maxRetryAfterMs;
-  const wait = Math.max(0, backoff, Math.min(retryAfterOf(error), cap));
-  const at = now + wait;
-  const maxAge = input.maxAge ?? defaultMaxAgeMs;
-  // An attempt that could only start after the age limit is not made.
-  if (maxAge > 0 && (now - input.firstAttemptAt >= maxAge || at - input.firstAttemptAt > maxAge)) {
-    return dead("max-age");
-  }
-  return { retry: true, at, wait, status, message };
-}
-
-/** `Retry-After` carried by an error (as `retryAfterMs`), 0 when absent. */
-function retryAfterOf(error: unknown): number {
-  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === "number" && value > 0 ? value : 0;
-}
-
-function statusOf(error: unknown): number | null {
-  return error instanceof HttpStatusError && error.status > 0 ? error.status : null;
+  const { error } = input;
+  return {
+    ...decideAttempt(input),
+    status: error instanceof HttpStatusError && error.status > 0 ? error.status : null,
+    message: describeFailure(error, input.sensitive),
+  };
 }
 
 /**
@@ -225,9 +103,10 @@ function statusOf(error: unknown): number | null {
  * ```
  */
 export function deliveredBefore(error: unknown, batchSize: number): number {
-  const delivered = (error as { delivered?: unknown } | null)?.delivered;
-  if (typeof delivered !== "number" || !Number.isInteger(delivered) || delivered <= 0) return 0;
-  return Math.max(0, Math.min(delivered, batchSize - 1));
+  const delivered = (error as { delivered?: number } | null)?.delivered;
+  return Number.isInteger(delivered) && (delivered as number) > 0
+    ? Math.max(0, Math.min(delivered as number, batchSize - 1))
+    : 0;
 }
 
 const maxFailureLength = 512;
@@ -256,12 +135,12 @@ export function describeFailure(error: unknown, sensitive: readonly string[] = [
   } catch {
     text = "unknown error";
   }
-  text = maskValues(text, sensitive);
-  text = text.replace(urlInText, (match) => {
-    // Punctuation closing a sentence is prose, not URL.
-    const url = match.replace(/[.,;:!?)\]]+$/, "");
-    return redactUrl(url) + match.slice(url.length);
-  });
-  text = text.replace(controls, " ");
+  text = maskValues(text, sensitive)
+    .replace(urlInText, (match) => {
+      // Punctuation closing a sentence is prose, not URL.
+      const url = match.replace(/[.,;:!?)\]]+$/, "");
+      return redactUrl(url) + match.slice(url.length);
+    })
+    .replace(controls, " ");
   return text.length > maxFailureLength ? `${text.slice(0, maxFailureLength - 1)}…` : text;
 }

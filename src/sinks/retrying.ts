@@ -3,14 +3,9 @@
 // failure means is decided by the shared retry policy (retry-policy.ts), as in the relay's queue.
 
 import type { Event } from "../event/schema.ts";
-import {
-  classifyDeliveryError,
-  type DeadLetterReason,
-  type DeliveryClass,
-  decideRetry,
-  deliveredBefore,
-  maxRetryAfterMs,
-} from "./retry-policy.ts";
+import { atLeast } from "./defaults.ts";
+import { type DeadLetterReason, type DeliveryClass, decideAttempt } from "./retry-decision.ts";
+import { deliveredBefore } from "./retry-policy.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
 import type { Clock, RetryStrategy } from "./strategies.ts";
 
@@ -20,7 +15,7 @@ export {
   type DeadLetterReason,
   type DeliveryClass,
   maxRetryAfterMs,
-} from "./retry-policy.ts";
+} from "./retry-decision.ts";
 
 /**
  * Events a {@link RetryingSink} gave up on, with why and how hard it tried.
@@ -107,16 +102,8 @@ export class DeadLetterError<E = Event> extends Error {
   }
 }
 
-function limit(value: number | undefined, what: "maxAttempts" | "maxAge"): number | undefined {
-  if (value === undefined) return undefined;
-  const integer = what === "maxAttempts";
-  if (!(value >= 0) || (integer && !Number.isInteger(value))) {
-    throw new RangeError(
-      `RetryingSink ${what} must be ${integer ? "an integer" : "a number"} >= 0 (0: unlimited), got ${value}`,
-    );
-  }
-  return value;
-}
+/** The rejection of writes and waits once closing. */
+const closed = () => new SinkClosedError("retryingSink");
 
 /**
  * Retries each write into `sink` until it succeeds, waiting what the strategy says (and at least
@@ -144,15 +131,11 @@ function limit(value: number | undefined, what: "maxAttempts" | "maxAge"): numbe
 export class RetryingSink<E = Event> implements Sink<E> {
   readonly #sink: Sink<E>;
   readonly #strategy: RetryStrategy<E>;
-  readonly #maxAttempts: number | undefined;
-  readonly #maxAge: number | undefined;
-  readonly #maxRetryAfter: number;
-  readonly #onDeadLetter: RetryingSinkOptions<E>["onDeadLetter"];
-  readonly #classify: (error: unknown) => DeliveryClass;
-  readonly #sleep: RetryingSinkOptions<E>["sleep"];
-  // Default timers, cancelled by close (one listener per wait on a shared AbortSignal would
-  // pile up under many concurrent writes).
-  readonly #sleepers = new Set<{ timer: ReturnType<typeof setTimeout>; cancel(): void }>();
+  /** A copy of the options: the limits and `classify` go to every decision as they are. */
+  readonly #options: RetryingSinkOptions<E>;
+  // Cancellers of default timers, run by close (one listener per wait on a shared AbortSignal
+  // would pile up under many concurrent writes).
+  readonly #sleepers = new Set<() => void>();
   readonly #now: Clock;
   readonly #abort = new AbortController();
   /** Writes not yet settled; close waits for 0 (a counter: no bookkeeping promise per write). */
@@ -161,26 +144,24 @@ export class RetryingSink<E = Event> implements Sink<E> {
   #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, strategy: RetryStrategy<E>, options: RetryingSinkOptions<E> = {}) {
+    const { maxAttempts, maxAge } = options;
+    if (maxAttempts !== undefined)
+      atLeast("RetryingSink maxAttempts", maxAttempts, 0, "an integer");
+    if (maxAge !== undefined) atLeast("RetryingSink maxAge", maxAge, 0, "a number");
     this.#sink = sink;
     this.#strategy = strategy;
-    this.#maxAttempts = limit(options.maxAttempts, "maxAttempts");
-    this.#maxAge = limit(options.maxAge, "maxAge");
-    this.#maxRetryAfter = options.maxRetryAfter ?? maxRetryAfterMs;
-    this.#onDeadLetter = options.onDeadLetter;
-    this.#classify = options.classify ?? classifyDeliveryError;
-    this.#sleep = options.sleep;
+    this.#options = { ...options };
     this.#now = options.now ?? Date.now;
   }
 
   write(...events: E[]): Promise<void> {
-    if (this.#closing) return Promise.reject(new SinkClosedError("retryingSink"));
-    return this.#deliver(events);
+    return this.#closing ? Promise.reject(closed()) : this.#deliver(events);
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#abort.abort(new SinkClosedError("retryingSink"));
-      for (const sleeper of this.#sleepers) sleeper.cancel();
+      this.#abort.abort(closed());
+      for (const cancel of this.#sleepers) cancel();
       if (this.#active > 0) {
         await new Promise<void>((resolve) => {
           this.#idle = resolve;
@@ -194,53 +175,43 @@ export class RetryingSink<E = Event> implements Sink<E> {
   async #deliver(events: E[]): Promise<void> {
     if (events.length === 0) return;
     this.#active++;
+    const strategy = this.#strategy;
     let remaining = events;
     let attempts = 0;
     let firstAttemptAt = 0;
     try {
       // Even the first attempt waits while the strategy says so (a breaker other writes opened).
-      let wait = this.#strategy.proceed(remaining);
-      for (;;) {
-        if (wait > 0) {
-          try {
-            await this.#pause(wait);
-          } catch (error) {
-            if (this.#closing) throw new SinkClosedError("retryingSink");
-            throw error;
-          }
+      for (let wait = strategy.proceed(remaining); ; ) {
+        // A wait that begins after close (an attempt in flight at close failed) ends at once too.
+        if (wait > 0 && !this.#closing) {
+          await this.#pause(wait).catch((error) => {
+            if (!this.#closing) throw error;
+          });
         }
-        if (this.#closing) throw new SinkClosedError("retryingSink");
-        if (attempts === 0) firstAttemptAt = this.#now();
-        attempts++;
+        if (this.#closing) throw closed();
+        if (attempts++ === 0) firstAttemptAt = this.#now();
         try {
           await this.#sink.write(...remaining);
-          this.#strategy.success(remaining);
-          return;
+          return strategy.success(remaining);
         } catch (error) {
           if (error instanceof SinkClosedError) throw error;
           remaining = remaining.slice(deliveredBefore(error, remaining.length));
           const failed = remaining;
-          const decision = decideRetry({
-            maxAttempts: this.#maxAttempts,
-            maxAge: this.#maxAge,
-            maxRetryAfter: this.#maxRetryAfter,
+          const decision = decideAttempt({
+            ...this.#options,
             attempts,
             firstAttemptAt,
             error,
             now: this.#now(),
-            classify: this.#classify,
-            backoff: () =>
-              this.#strategy.failure(failed, error) ? "drop" : this.#strategy.proceed(failed),
+            backoff: () => (strategy.failure(failed, error) ? "drop" : strategy.proceed(failed)),
           });
           if (!decision.retry) {
+            const { reason } = decision;
+            const letter = { events: failed, attempts, firstAttemptAt, lastError: error, reason };
+            const { onDeadLetter } = this.#options;
+            if (!onDeadLetter) throw new DeadLetterError(letter);
             // Awaited, so that close also waits for the dead-letter handler.
-            return await this.#deadLetter({
-              events: remaining,
-              attempts,
-              firstAttemptAt,
-              lastError: error,
-              reason: decision.reason,
-            });
+            return void (await onDeadLetter(letter));
           }
           wait = decision.wait;
         }
@@ -251,27 +222,19 @@ export class RetryingSink<E = Event> implements Sink<E> {
   }
 
   #pause(ms: number): Promise<void> {
-    // A wait that begins after close (an attempt in flight at close failed) ends at once too.
-    if (this.#closing) return Promise.reject(new SinkClosedError("retryingSink"));
-    if (this.#sleep) return this.#sleep(ms, this.#abort.signal);
+    const { sleep } = this.#options;
+    if (sleep) return sleep(ms, this.#abort.signal);
     return new Promise((resolve, reject) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.#sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        cancel: () => {
-          clearTimeout(sleeper.timer);
-          this.#sleepers.delete(sleeper);
-          reject(new SinkClosedError("retryingSink"));
-        },
+      const timer = setTimeout(() => {
+        this.#sleepers.delete(cancel);
+        resolve();
+      }, ms);
+      const cancel = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(cancel);
+        reject(closed());
       };
-      this.#sleepers.add(sleeper);
+      this.#sleepers.add(cancel);
     });
-  }
-
-  async #deadLetter(letter: DeadLetter<E>): Promise<void> {
-    if (!this.#onDeadLetter) throw new DeadLetterError(letter);
-    await this.#onDeadLetter(letter);
   }
 }

@@ -2,7 +2,7 @@
 // Both keep state across writes (a success on any write resets it), as upstream does, and can
 // hand that state out and take it back (`snapshot`, `restore`) for queues that outlive their runtime.
 import type { Event } from "../event/schema.ts";
-import { endpointDefaults } from "./defaults.ts";
+import { atLeast, endpointDefaults } from "./defaults.ts";
 
 /**
  * Decides how long a {@link RetryingSink} waits before each attempt and whether a failure drops
@@ -55,12 +55,8 @@ export interface StrategyState {
   lastFailureAt: number;
 }
 
-function nonNegative(value: number, what: string): number {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${what} must be a finite number >= 0, got ${value}`);
-  }
-  return value;
-}
+/** A strategy setting or a restored time: a finite number of ms (or failures) >= 0. */
+const nonNegative = (what: string, value: number) => atLeast(what, value, 0, "a finite number");
 
 /** Base of both strategies: the failure streak, its last time, and how to save and load them. */
 abstract class Streak<E> implements RetryStrategy<E> {
@@ -100,10 +96,8 @@ abstract class Streak<E> implements RetryStrategy<E> {
    */
   restore(state: StrategyState): void {
     const { failures, lastFailureAt } = state;
-    if (!Number.isInteger(failures) || failures < 0) {
-      throw new RangeError(`restore: failures must be an integer >= 0, got ${failures}`);
-    }
-    this.#lastFailureAt = nonNegative(lastFailureAt, "restore: lastFailureAt");
+    atLeast("restore: failures", failures, 0, "an integer");
+    this.#lastFailureAt = nonNegative("restore: lastFailureAt", lastFailureAt);
     this.#failures = failures;
   }
 }
@@ -132,8 +126,8 @@ export class Breaker<E = Event> extends Streak<E> {
     options: { now?: Clock } = {},
   ) {
     super(options.now);
-    this.threshold = nonNegative(threshold, "Breaker threshold");
-    this.backoffMs = nonNegative(backoffMs, "Breaker backoffMs");
+    this.threshold = nonNegative("Breaker threshold", threshold);
+    this.backoffMs = nonNegative("Breaker backoffMs", backoffMs);
   }
 
   protected delay(failures: number, lastFailureAt: number, now: Clock): number {
@@ -182,10 +176,10 @@ export class ExponentialBackoff<E = Event> extends Streak<E> {
 
   constructor(config: ExponentialBackoffConfig = {}) {
     super(config.now);
-    this.base = nonNegative(config.base ?? 0, "ExponentialBackoff base");
+    this.base = nonNegative("ExponentialBackoff base", config.base ?? 0);
     const { factor, max } = endpointDefaults.exponential;
-    this.factor = nonNegative(config.factor ?? 0, "ExponentialBackoff factor") || factor;
-    this.max = nonNegative(config.max ?? 0, "ExponentialBackoff max") || max;
+    this.factor = nonNegative("ExponentialBackoff factor", config.factor ?? 0) || factor;
+    this.max = nonNegative("ExponentialBackoff max", config.max ?? 0) || max;
     this.#random = config.random ?? Math.random;
   }
 

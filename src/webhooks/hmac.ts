@@ -1,8 +1,8 @@
-// What signing and verifying share: secrets to HMAC-SHA256 keys, the signed content, base64.
-// Bodies are signed as the exact bytes sent: re-serialising JSON or re-decoding bytes as UTF-8
-// would break signatures.
+// What signing and verifying share: secrets to keys, the signed content and its HMAC-SHA256,
+// base64, constant-time comparison. Bodies are signed as the exact bytes sent: re-serialising
+// JSON or re-decoding bytes as UTF-8 would break signatures.
 
-import { hmacPads, hmacSha256 } from "./sha256.ts";
+import { first, sha256 } from "./sha256.ts";
 
 /**
  * A Standard Webhooks secret: `whsec_<base64>` or the bare base64 key (24–64 random bytes).
@@ -40,135 +40,117 @@ const encoder = /* @__PURE__ */ new TextEncoder();
  * ```
  */
 export function timingSafeEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
-  const left = typeof a === "string" ? encoder.encode(a) : a;
-  const right = typeof b === "string" ? encoder.encode(b) : b;
-  const length = Math.max(left.length, right.length);
-  // Lengths are not secret (an HMAC is always 32 bytes), but fold them in anyway so the loop
-  // below runs over every byte with no early exit.
-  let difference = left.length ^ right.length;
-  for (let i = 0; i < length; i++) {
-    difference |= (left[i] ?? 0) ^ (right[i] ?? 0);
-  }
-  return difference === 0;
+  return equal(bytes(a), bytes(b));
 }
 
-/** One secret's key: its raw bytes, the sync HMAC schedule, and the Web Crypto key once needed. */
-export interface HmacKey {
-  readonly raw: Uint8Array<ArrayBuffer>;
-  readonly pads: Int32Array;
-  subtle?: Promise<CryptoKey>;
+const bytes = (x: Uint8Array | string) => (typeof x === "string" ? encoder.encode(x) : x);
+
+/** {@link timingSafeEqual} of bytes. */
+export function equal(a: Uint8Array, b: Uint8Array): boolean {
+  // Lengths are not secret (an HMAC is always 32 bytes), but fold them in anyway; the loop runs
+  // over every byte of `a` with no early exit (past the end of `b`, `b[i]` reads as 0).
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
+  return !difference;
 }
 
-/** The keys of one secret or a list; `fail(reason)` makes the error for an unusable secret. */
-export function importKeys(
+/**
+ * A secret's raw key, its HMAC key schedule (the states after the inner and outer key blocks) and,
+ * once needed, its Web Crypto key.
+ */
+export type HmacKey = [
+  raw: Uint8Array<ArrayBuffer>,
+  inner: Int32Array,
+  outer: Int32Array,
+  subtle?: CryptoKey,
+];
+
+// Decoding a secret and deriving its key schedule costs about a fifth of verifying 1 KB, and
+// receivers verify with the same few secrets over and over. Cleared when full, so a caller
+// cycling through secrets cannot grow it forever. Keys are derived only from the secret itself,
+// so a hit changes no result.
+const keyCache = /* @__PURE__ */ new Map<unknown, HmacKey>();
+
+/** The keys of one secret or a non-empty list; throws `fail(message)` for an unusable one. */
+export function secretKeys(
   secret: WebhookSecret | readonly WebhookSecret[],
-  fail: (reason: string) => Error,
+  fail: (message: string) => Error,
 ): HmacKey[] {
-  const list: unknown = typeof secret === "string" ? [secret] : secret;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string")) {
-    throw fail("secret must be a non-empty string or array of strings");
-  }
-  const keys: HmacKey[] = [];
-  for (let index = 0; index < list.length; index++) {
-    const key = hmacKey(list[index] as string);
-    if (key === undefined) {
-      throw fail(`secret${list.length > 1 ? `[${index}]` : ""} is not valid base64`);
+  // Not `[secret].flat()`: ten times slower.
+  const keys = (Array.isArray(secret) ? secret : [secret]).map((text) => {
+    let key = keyCache.get(text);
+    if (!key) {
+      const raw = fromBase64(text, /^whsec_/);
+      if (!raw?.length) return undefined;
+      if (keyCache.size > 15) keyCache.clear();
+      const block = raw.length > 64 ? sha256(raw) : raw;
+      // The state after hashing the key block xor `pad` (past the key's end, `block[i]` is 0).
+      const schedule = (pad: number) => {
+        sha256(new Uint8Array(64).map((_, i) => (block[i] as number) ^ pad));
+        return first;
+      };
+      key = [raw, schedule(0x36), schedule(0x5c)];
+      keyCache.set(text, key);
     }
-    keys.push(key);
+    return key;
+  });
+  if (!keys[0] || keys.includes(undefined)) {
+    throw fail("secret must be (whsec_) base64, or a non-empty list");
   }
-  return keys;
+  return keys as HmacKey[];
 }
 
 /** The raw key of a secret, `whsec_` prefix optional; `undefined` unless it is base64. */
 export const secretBytes = (secret: string): Uint8Array<ArrayBuffer> | undefined =>
-  fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+  fromBase64(secret, /^whsec_/);
 
-// Decoding a secret and deriving its key costs about as much as a small HMAC; receivers verify
-// with the same few secrets over and over. Bounded so a caller cycling through secrets cannot
-// grow it forever. Keys are derived only from the secret itself, so a hit changes no result.
-const keyCacheLimit = 16;
-const keyCache = new Map<string, HmacKey>();
-
-function hmacKey(secret: string): HmacKey | undefined {
-  const cached = keyCache.get(secret);
-  if (cached !== undefined) return cached;
-  const raw = secretBytes(secret);
-  if (raw === undefined || raw.length === 0) return undefined;
-  const key: HmacKey = { raw, pads: hmacPads(raw) };
-  if (keyCache.size >= keyCacheLimit) {
-    const oldest = keyCache.keys().next().value;
-    if (oldest !== undefined) keyCache.delete(oldest);
-  }
-  keyCache.set(secret, key);
-  return key;
+/** Standard base64, padding optional (after removing `prefix`); `undefined` for anything else. */
+export function fromBase64(text: string, prefix?: RegExp): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    if (prefix) text = text.replace(prefix, "");
+    // atob is forgiving only about ASCII whitespace; it throws on anything else not base64.
+    if (!/\s/.test(text)) {
+      const binary = atob(text);
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      return bytes;
+    }
+  } catch {}
 }
 
 /**
- * The largest unix time in seconds accepted from a caller (year 5138). Any time in
- * milliseconds since 1973 is above it, so `Date.now()` passed as seconds is caught.
+ * The HMAC-SHA256 (RFC 2104) under each key of `id.timestamp.body`, the bytes Standard Webhooks
+ * signs: synchronous up to 8 KB, where hashing in JavaScript beats the async Web Crypto
+ * hand-off, Web Crypto above.
  */
-export const maxSeconds = 1e11;
-
-/** `id.timestamp.body`, the bytes Standard Webhooks signs. */
-export function signedContent(
+export async function hmacs(
+  keys: HmacKey[],
   id: string,
   timestamp: number,
   body: WebhookBody,
-  caller: string,
-): Uint8Array<ArrayBuffer> {
-  const bytes = bodyBytes(body, caller);
+): Promise<Uint8Array[]> {
+  const view = (typeof body === "string" ? encoder.encode(body) : body) as Uint8Array;
+  // Duck-typed rather than instanceof: the buffer may come from another realm.
+  if (!(view?.byteLength >= 0)) throw new TypeError("body must be a string or bytes");
   const prefix = encoder.encode(`${id}.${timestamp}.`);
-  const content = new Uint8Array(prefix.length + bytes.length);
-  content.set(prefix, 0);
-  content.set(bytes, prefix.length);
-  return content;
-}
-
-function bodyBytes(body: WebhookBody, caller: string): Uint8Array {
-  if (typeof body === "string") return encoder.encode(body);
-  if (ArrayBuffer.isView(body))
-    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  // Tag check rather than instanceof: the buffer may come from another realm.
-  if (Object.prototype.toString.call(body) === "[object ArrayBuffer]") {
-    return new Uint8Array(body as ArrayBuffer);
+  const content = new Uint8Array(prefix.length + view.byteLength);
+  content.set(prefix);
+  content.set(new Uint8Array(view.buffer ?? view, view.byteOffset, view.byteLength), prefix.length);
+  const macs = [];
+  for (const key of keys) {
+    if (content.length > 8192) {
+      // Imported once per cached key; a failed import leaves nothing behind.
+      key[3] ??= await crypto.subtle.importKey(
+        "raw",
+        key[0],
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign"],
+      );
+      macs.push(new Uint8Array(await crypto.subtle.sign("HMAC", key[3], content)));
+    } else macs.push(sha256(sha256(content, key[1]), key[2]));
   }
-  throw new TypeError(`${caller}: body must be a string, Uint8Array or ArrayBuffer`);
-}
-
-// Up to this many signed bytes, hashing in JavaScript beats the async Web Crypto hand-off.
-const syncLimit = 8 * 1024;
-
-/** HMAC-SHA256 of `content`: synchronous for small content, Web Crypto for large. */
-export function hmac(
-  key: HmacKey,
-  content: Uint8Array<ArrayBuffer>,
-): Uint8Array | Promise<Uint8Array> {
-  if (content.length <= syncLimit) return hmacSha256(key.pads, content);
-  return subtleHmac(key, content);
-}
-
-async function subtleHmac(key: HmacKey, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  key.subtle ??= crypto.subtle.importKey("raw", key.raw, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  try {
-    return new Uint8Array(await crypto.subtle.sign("HMAC", await key.subtle, content));
-  } catch (error) {
-    // A failed import must not poison the cached key.
-    key.subtle = undefined;
-    throw error;
-  }
-}
-
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
-
-/** Standard base64, padding optional; `undefined` for anything else. */
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!base64Pattern.test(text)) return undefined;
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return macs;
 }
 
 export function toBase64(bytes: Uint8Array): string {

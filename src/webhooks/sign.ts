@@ -1,12 +1,4 @@
-import {
-  hmac,
-  importKeys,
-  maxSeconds,
-  signedContent,
-  toBase64,
-  type WebhookBody,
-  type WebhookSecret,
-} from "./hmac.ts";
+import { hmacs, secretKeys, toBase64, type WebhookBody, type WebhookSecret } from "./hmac.ts";
 
 /**
  * The three Standard Webhooks request headers. A type alias, not an interface, so it is
@@ -69,37 +61,23 @@ export interface SignWebhookOptions {
  */
 export async function signWebhook(options: SignWebhookOptions): Promise<WebhookHeaders> {
   const { id } = options;
-  if (typeof id !== "string" || id === "" || id.includes(".")) {
-    throw new TypeError("signWebhook: id must be a non-empty string without '.'");
+  if (typeof id !== "string" || !id || id.includes(".")) {
+    throw new TypeError("id must be a non-empty string without '.'");
   }
-  const timestamp = signingTimestamp(options.timestamp);
-  const keys = importKeys(options.secret, (reason) => new TypeError(`signWebhook: ${reason}`));
-  const content = signedContent(id, timestamp, options.body, "signWebhook");
-  const signatures: string[] = [];
-  for (const key of keys) signatures.push(`v1,${toBase64(await hmac(key, content))}`);
+  const given = options.timestamp;
+  const timestamp = given instanceof Date ? Math.floor(+given / 1000) : given;
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new TypeError("timestamp must be a valid Date or whole unix seconds >= 0");
+  }
+  // Milliseconds since 1973 (`Date.now()`) are all above 1e11 s, the year 5138.
+  if (timestamp > 1e11) {
+    throw new RangeError("timestamp must be a valid Date or whole unix seconds, not milliseconds");
+  }
+  const keys = secretKeys(options.secret, (message) => new TypeError(message));
+  const macs = await hmacs(keys, id, timestamp, options.body);
   return {
     "webhook-id": id,
-    "webhook-timestamp": String(timestamp),
-    "webhook-signature": signatures.join(" "),
+    "webhook-timestamp": `${timestamp}`,
+    "webhook-signature": macs.map((mac) => `v1,${toBase64(mac)}`).join(" "),
   };
-}
-
-function signingTimestamp(value: number | Date): number {
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new TypeError("signWebhook: timestamp is an invalid Date");
-    return Math.floor(ms / 1000);
-  }
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(
-      "signWebhook: timestamp must be whole unix seconds (integer >= 0) or a Date",
-    );
-  }
-  if (value > maxSeconds) {
-    throw new RangeError(
-      `signWebhook: timestamp ${value} looks like milliseconds; it must be unix seconds ` +
-        "(Math.floor(Date.now() / 1000)) or a Date",
-    );
-  }
-  return value;
 }

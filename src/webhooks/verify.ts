@@ -1,10 +1,8 @@
 import {
+  equal,
   fromBase64,
-  hmac,
-  importKeys,
-  maxSeconds,
-  signedContent,
-  timingSafeEqual,
+  hmacs,
+  secretKeys,
   type WebhookBody,
   type WebhookSecret,
 } from "./hmac.ts";
@@ -43,11 +41,13 @@ export type WebhookVerificationReason =
  * ```
  */
 export class WebhookVerificationError extends Error {
-  override readonly name = "WebhookVerificationError";
-  readonly reason: WebhookVerificationReason;
+  // Set in the constructor: `declare` emits no class fields, which a bundle would have to keep.
+  declare readonly name: "WebhookVerificationError";
+  declare readonly reason: WebhookVerificationReason;
   constructor(reason: WebhookVerificationReason, message: string) {
     super(message);
     this.reason = reason;
+    this.name = "WebhookVerificationError";
   }
 }
 
@@ -105,106 +105,64 @@ export interface VerifiedWebhook {
  * ```
  */
 export async function verifyWebhook(options: VerifyWebhookOptions): Promise<VerifiedWebhook> {
+  const { headers } = options;
   const tolerance = options.toleranceSeconds ?? 300;
-  if (typeof tolerance !== "number" || Number.isNaN(tolerance) || tolerance < 0) {
-    throw new TypeError("verifyWebhook: toleranceSeconds must be a number >= 0");
+  if (typeof tolerance !== "number" || !(tolerance >= 0)) {
+    throw new TypeError("toleranceSeconds must be a number >= 0");
   }
-  const now = currentSeconds(options.now);
-  const keys = importKeys(
+  const given = options.now ?? Date.now() / 1000;
+  const now = given instanceof Date ? +given / 1000 : given;
+  if (!Number.isFinite(now)) throw new TypeError("now must be a Date or unix seconds");
+  // Milliseconds since 1973 (`Date.now()`) are all above 1e11 s, the year 5138.
+  if (now > 1e11) throw new RangeError("now must be a Date or unix seconds, not milliseconds");
+  const keys = secretKeys(
     options.secret,
-    (reason) => new WebhookVerificationError("invalid-secret", reason),
+    (message) => new WebhookVerificationError("invalid-secret", message),
   );
+  const header = (name: string): string => {
+    let value: unknown;
+    // Not `instanceof Headers`: headers may come from another realm or a fetch polyfill.
+    if (typeof headers.get === "function") value = (headers as Headers).get(name);
+    else
+      for (const key in headers)
+        if (key.toLowerCase() === name) value ??= (headers as Record<string, unknown>)[key];
+    // A list is joined; null, undefined and "" are missing.
+    value = (value as string[] | undefined)?.join?.(" ") ?? value;
+    if (!value) throw new WebhookVerificationError("missing-header", `${name} is missing`);
+    return value as string;
+  };
 
-  const id = requiredHeader(options.headers, "webhook-id");
-  const timestampHeader = requiredHeader(options.headers, "webhook-timestamp");
-  const signatureHeader = requiredHeader(options.headers, "webhook-signature");
-  const timestamp = parseTimestamp(timestampHeader);
-  if (now - timestamp > tolerance) {
+  const id = header("webhook-id");
+  const timestampHeader = header("webhook-timestamp");
+  const signatureHeader = header("webhook-signature");
+  // Strict digits only: parseInt("12abc") would accept garbage, and a float is not whole seconds.
+  if (!/^\d{1,15}$/.test(timestampHeader)) {
     throw new WebhookVerificationError(
-      "timestamp-too-old",
-      `webhook-timestamp is more than ${tolerance} s in the past`,
+      "invalid-timestamp",
+      "webhook-timestamp is not unix seconds",
     );
   }
-  if (timestamp - now > tolerance) {
-    throw new WebhookVerificationError(
-      "timestamp-too-new",
-      `webhook-timestamp is more than ${tolerance} s in the future`,
-    );
+  const timestamp = +timestampHeader;
+  const age = Math.floor(now) - timestamp;
+  if (Math.abs(age) > tolerance) {
+    const word = age > 0 ? "old" : "new";
+    throw new WebhookVerificationError(`timestamp-too-${word}`, `webhook-timestamp is too ${word}`);
   }
 
-  const candidates = v1Signatures(signatureHeader);
-  const content = signedContent(id, timestamp, options.body, "verifyWebhook");
+  const macs = await hmacs(keys, id, timestamp, options.body);
+  // Every `v1,` signature, with the "," that Headers puts between repeated headers dropped;
+  // other versions are skipped. Every candidate is checked against every key, so which one
+  // matched is not leaked through timing.
   let matched = false;
-  for (const key of keys) {
-    const signed = hmac(key, content);
-    const expected = signed instanceof Promise ? await signed : signed;
-    // Check every candidate against every key: which one matched is not leaked through timing.
-    for (const candidate of candidates) {
-      if (timingSafeEqual(expected, candidate)) matched = true;
-    }
+  for (const entry of signatureHeader.split(/,?\s+|,$/)) {
+    const bytes = entry.startsWith("v1,") && fromBase64(entry.slice(3));
+    for (const mac of macs) if (bytes && equal(mac, bytes)) matched = true;
   }
   if (!matched) {
     throw new WebhookVerificationError(
       "no-matching-signature",
-      "no v1 signature in webhook-signature matches the secret",
+      "no v1 signature in webhook-signature matches",
     );
   }
   return { id, timestamp };
-}
-
-function currentSeconds(now: Date | number | undefined): number {
-  if (now === undefined) return Math.floor(Date.now() / 1000);
-  const seconds = now instanceof Date ? now.getTime() / 1000 : now;
-  if (typeof seconds !== "number" || !Number.isFinite(seconds)) {
-    throw new TypeError("verifyWebhook: now must be a valid Date or unix seconds");
-  }
-  if (typeof now === "number" && now > maxSeconds) {
-    throw new RangeError(
-      `verifyWebhook: now ${now} looks like milliseconds; it must be unix seconds ` +
-        "(Math.floor(Date.now() / 1000)) or a Date",
-    );
-  }
-  return Math.floor(seconds);
-}
-
-function parseTimestamp(value: string): number {
-  // Strict digits only: parseInt("12abc") would accept garbage, and a float is not whole seconds.
-  if (!/^\d{1,15}$/.test(value)) {
-    throw new WebhookVerificationError(
-      "invalid-timestamp",
-      "webhook-timestamp is not whole unix seconds",
-    );
-  }
-  return Number(value);
-}
-
-function requiredHeader(headers: VerifyWebhookOptions["headers"], name: string): string {
-  const value = header(headers, name);
-  if (!value) throw new WebhookVerificationError("missing-header", `${name} header is missing`);
-  return value;
-}
-
-function header(headers: VerifyWebhookOptions["headers"], name: string): string | undefined {
-  // Not `instanceof Headers`: headers may come from another realm or a fetch polyfill.
-  if (typeof headers.get === "function" && typeof headers.has === "function") {
-    return (headers as Headers).get(name) ?? undefined;
-  }
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name || value == null) continue;
-    return typeof value === "string" ? value : value.join(" ");
-  }
-  return undefined;
-}
-
-/** Decoded `v1,` signatures; other versions and undecodable entries are skipped. */
-function v1Signatures(value: string): Uint8Array[] {
-  const signatures: Uint8Array[] = [];
-  for (const entry of value.split(/\s+/)) {
-    // `Headers.get` joins repeated headers with ", ": drop that trailing comma.
-    const token = entry.endsWith(",") && entry.length > 3 ? entry.slice(0, -1) : entry;
-    if (!token.startsWith("v1,")) continue;
-    const bytes = fromBase64(token.slice(3));
-    if (bytes !== undefined && bytes.length > 0) signatures.push(bytes);
-  }
-  return signatures;
 }

@@ -17,6 +17,7 @@ import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
 import {
   fixturesDir,
   freePort,
+  loadCore,
   loadFixture,
   repoRoot,
   startReceiver,
@@ -105,6 +106,61 @@ function detailFacts(selector) {
   );
 }
 
+/**
+ * A chart of the detail panel as drawn: per series its name, the svg's role and aria-label, each
+ * bar's height (viewBox units, 0-100) and the total; the axis labels; the numbers table.
+ */
+function chartOf(selector) {
+  return state.page.$eval(selector, (chart) => ({
+    series: [...chart.querySelectorAll(".chart-rows > .chart-row")].map((row) => {
+      const svg = row.querySelector("svg");
+      return {
+        name: row.querySelector(".chart-name").textContent,
+        role: svg.getAttribute("role"),
+        label: svg.getAttribute("aria-label") ?? "",
+        heights: [...svg.querySelectorAll("rect")].map((rect) =>
+          Number(rect.getAttribute("height")),
+        ),
+        total: row.querySelector(".chart-total").textContent,
+      };
+    }),
+    ticks: [...chart.querySelectorAll(".chart-ticks > span")].map((span) => span.textContent),
+    caption: chart.querySelector("caption")?.textContent ?? "",
+    head: [...chart.querySelectorAll("thead th")].map((th) => th.textContent),
+    rows: [...chart.querySelectorAll("tbody tr")].map((tr) =>
+      [...tr.children].map((cell) => cell.textContent),
+    ),
+  }));
+}
+
+/** The bar heights a chart draws for `values`: on the series' own scale, a count never flat. */
+const barHeights = (values) => {
+  const most = Math.max(1, ...values);
+  return values.map((n) => (n > 0 ? Math.max(2, (n / most) * 100) : 0));
+};
+const near = (a, b) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-6);
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * Whether the "Last hour" chart shows the relay's `activity`: the same bars for each series, the
+ * totals, and a table row for each minute with anything in it.
+ */
+async function activityShown(activity) {
+  const chart = await chartOf("#detail-activity");
+  const series = [activity.delivered, activity.failed, activity.deadLettered];
+  const rows = activity.delivered.filter((_, i) => series.some((values) => values[i] > 0));
+  return (
+    chart.series.length === 3 &&
+    chart.series.every(
+      (drawn, i) =>
+        near(drawn.heights, barHeights(series[i])) &&
+        drawn.total === sum(series[i]).toLocaleString("en-US"),
+    ) &&
+    chart.rows.length === rows.length &&
+    chart
+  );
+}
+
 /** The cells' text of the detail panel's partition rows. */
 function partitionRows() {
   return state.page.$$eval("#detail-partitions tr", (rows) =>
@@ -168,6 +224,22 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     state.built = await buildConsole({ outdir: join(state.tmp, "console") });
     console.log(`bundle sizes (minified, gzip -9):\n${formatSizes(state.built)}`);
 
+    state.core = await loadCore(state.tmp);
+    // The endpoint keys `format` and `match`, where the core already accepts them.
+    state.routing = [
+      { format: "cloudevents", match: { repositories: ["harness/*"] } },
+      { format: "cloudevents" },
+      {},
+    ].find((keys) => {
+      try {
+        state.core.parseEndpointConfig({ url: "http://127.0.0.1/", ...keys });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!state.routing.format) console.log("the core has no endpoint `format` key yet");
+
     state.console = await serveConsole({ port: 0, dir: state.built.outdir });
     state.receiver = await startReceiver({
       "/ci": 400,
@@ -196,7 +268,8 @@ describe("browser admin console", { timeout: 240_000 }, () => {
         partitions: 2,
         ignore: { actions: ["pull", "mount"] },
       },
-      { name: xssName, url: `${r}/legacy`, timeout: "2s", backoff: "20ms" },
+      // Always 404: its events are never parsed, whatever the format it is sent in.
+      { name: xssName, url: `${r}/legacy`, timeout: "2s", backoff: "20ms", ...state.routing },
     ];
     const [port, inspectorPort] = [await freePort(), await freePort()];
     state.relay = await startRelay({
@@ -398,6 +471,47 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     await page.emulateMedia({ colorScheme: "light" });
   });
 
+  it("shows each endpoint's output format and match rules, in the list and the detail", async () => {
+    const { page } = state;
+    const formats = await page.$$eval("#endpoints-body tr", (rows) =>
+      Object.fromEntries(
+        rows.map((row) => [row.dataset.key, row.querySelector(".fmt").textContent]),
+      ),
+    );
+    const format = state.routing.format ?? "distribution";
+    const filtered = state.routing.match ? " · filtered" : "";
+    assert.deepEqual(formats, {
+      "ci-trigger": "distribution",
+      "audit-log": "distribution",
+      "mirror-eu": "distribution",
+      [xssName]: `${format}${filtered}`,
+    });
+    const legacy = await endpointState(xssName);
+    assert.equal(legacy.config.format, format, "the admin API names the format");
+    assert.deepEqual(legacy.config.match, state.routing.match ?? null);
+    await page.evaluate((name) => {
+      const row = [...document.querySelectorAll("#endpoints-body tr")].find(
+        (r) => r.dataset.key === name,
+      );
+      row.querySelector(".name").click();
+    }, xssName);
+    await page.waitForFunction(
+      (name) => document.getElementById("detail-title").textContent === name,
+      xssName,
+      { timeout: uiTimeout },
+    );
+    const settings = await detailFacts("#detail-settings");
+    assert.equal(settings.Format, format);
+    assert.equal(settings.Match, state.routing.match ? "repositories harness/*" : "every event");
+    assert.equal(
+      settings["Sends as"],
+      format === "distribution" ? "events v1" : "application/cloudevents+json",
+    );
+    await shot("01a-endpoint-format");
+    await page.click("#detail-close");
+    await page.waitForSelector("#endpoint-detail", { state: "hidden", timeout: uiTimeout });
+  });
+
   it("shows an endpoint's settings, latency and partitions when its name is selected", async () => {
     const { page } = state;
     assert.ok(await page.isHidden("#endpoint-detail"), "no detail until an endpoint is chosen");
@@ -456,7 +570,31 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     for (const key of ["Median", "90th percentile", "99th percentile", "Mean"]) {
       assert.match(latency[key], /^>? ?\d[\d.]* ?(ms|s)$|^\d+m \d{2}s$/, `${key}: ${latency[key]}`);
     }
-    assert.ok((await page.locator("#detail-histogram progress").count()) > 0, "a histogram");
+    // The histogram drawn: a bar per bucket (and one past the last bound), each as tall as its
+    // count on the chart's scale, summarised for screen readers, the numbers in a table.
+    const perBucket = [...audit.latency.buckets, audit.latency.count].map(
+      (n, i, all) => n - (i > 0 ? all[i - 1] : 0),
+    );
+    const histogram = await chartOf("#detail-histogram");
+    assert.equal(histogram.series.length, 1);
+    const [bars] = histogram.series;
+    assert.equal(bars.role, "img");
+    assert.match(
+      bars.label,
+      new RegExp(`^Latency histogram of ${audit.latency.count} delivered events: the most took `),
+    );
+    assert.ok(near(bars.heights, barHeights(perBucket)), `bars ${bars.heights} for ${perBucket}`);
+    assert.equal(bars.total, String(audit.latency.count));
+    assert.equal(histogram.ticks.length, perBucket.length);
+    assert.deepEqual(histogram.ticks.slice(0, 2), ["5 ms", "10"]);
+    assert.deepEqual(histogram.ticks.slice(-2), ["60s", ">60s"]);
+    assert.deepEqual(histogram.head, ["Took", "Delivered"]);
+    assert.deepEqual(
+      histogram.rows.map((row) => Number(row[1].replace(/,/g, ""))),
+      perBucket,
+    );
+    assert.deepEqual(histogram.rows[0], ["≤ 5 ms", String(perBucket[0])]);
+    assert.equal(histogram.rows.at(-1)[0], "> 1m 00s");
     assert.equal(
       (await detailFacts("#detail-settings")).Strategy,
       "Breaker: after 10 failures, wait 20 ms",
@@ -553,6 +691,95 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     );
     assert.equal(new Set(heights).size, 1, `every endpoint row has the same height: ${heights}`);
     await shot("04-endpoints-drained");
+  });
+
+  it("draws each endpoint's last hour per minute: deliveries, failed attempts, dead letters", async () => {
+    const { page } = state;
+    await page.click('#endpoints-body tr[data-key="ci-trigger"] .name');
+    await page.waitForFunction(
+      () => document.getElementById("detail-title").textContent === "ci-trigger",
+      null,
+      { timeout: uiTimeout },
+    );
+    // ci-trigger: every event failed once (400, final) into the dead letters, then was replayed
+    // and delivered. The chart must draw what the relay counted, minute by minute.
+    const ci = await waitFor(
+      "the last hour of ci-trigger to be drawn as the relay counted it",
+      async () => {
+        const { activity } = await endpointState("ci-trigger");
+        return (await activityShown(activity)) && activity;
+      },
+      { timeoutMs: uiTimeout },
+    );
+    const n = state.ciIds.length;
+    assert.equal(sum(ci.delivered), n);
+    assert.equal(sum(ci.deadLettered), n);
+    assert.ok(sum(ci.failed) >= n, `failed attempts ${sum(ci.failed)}`);
+    const chart = await chartOf("#detail-activity");
+    assert.deepEqual(
+      chart.series.map((one) => [one.name, one.role, one.total]),
+      [
+        ["Delivered", "img", String(n)],
+        ["Failed attempts", "img", String(sum(ci.failed))],
+        ["Dead-lettered", "img", String(n)],
+      ],
+    );
+    assert.match(
+      chart.series[0].label,
+      new RegExp(
+        `^Delivered per minute in the last hour: ${n} events, at most \\d+ in a minute \\((this minute|\\d+ min ago)\\)$`,
+      ),
+    );
+    assert.match(chart.series[2].label, /^Dead-lettered per minute in the last hour: /);
+    // 60 minutes placed on the relay's clock: "1 h ago" at the left, "now" at the right.
+    assert.equal(chart.ticks.length, 60);
+    assert.equal(chart.ticks[0], "1 h ago");
+    assert.equal(chart.ticks[59], "now");
+    assert.equal(chart.ticks[44], "15 min ago");
+    assert.deepEqual(chart.head, ["Minute", "Delivered", "Failed attempts", "Dead-lettered"]);
+    const totals = [1, 2, 3].map((col) => sum(chart.rows.map((row) => Number(row[col]))));
+    assert.deepEqual(totals, [n, sum(ci.failed), n], "the table holds the same numbers");
+    assert.ok(chart.rows.every((row) => /^(this minute|\d+ min ago)$/.test(row[0])));
+    await page.click("#detail-activity summary");
+    assert.ok(await page.isVisible("#detail-activity tbody tr"), "the numbers open");
+    await shot("04b-endpoint-last-hour");
+
+    // The buckets follow the relay's clock, not the browser's: skewed by two hours, the same bars.
+    await page.evaluate(() => {
+      const real = Date.now;
+      window.__realNow = real;
+      Date.now = () => real.call(Date) + 2 * 3_600_000;
+    });
+    const before = state.requests.length;
+    await waitFor("a refresh with the skewed clock", () => state.requests.length > before + 1, {
+      timeoutMs: uiTimeout,
+    });
+    await waitFor(
+      "the same last hour under a skewed browser clock",
+      async () => activityShown((await endpointState("ci-trigger")).activity),
+      { timeoutMs: uiTimeout },
+    );
+    await page.evaluate(() => {
+      Date.now = window.__realNow;
+    });
+
+    // mirror-eu keeps failing on 2 partitions: failed attempts, summed over both, no deliveries.
+    await page.click('#endpoints-body tr[data-key="mirror-eu"] .name');
+    const mirror = await waitFor(
+      "the last hour of mirror-eu to be drawn as the relay counted it",
+      async () => {
+        const { activity } = await endpointState("mirror-eu");
+        return (await activityShown(activity)) && activity;
+      },
+      { timeoutMs: uiTimeout },
+    );
+    assert.ok(sum(mirror.failed) > 0);
+    assert.equal(sum(mirror.delivered), 0);
+    assert.equal(
+      (await chartOf("#detail-activity")).series[0].label,
+      "Delivered: no events in the last hour",
+    );
+    await page.click("#detail-close");
   });
 
   it("pauses an endpoint with a reason and resumes it", async () => {

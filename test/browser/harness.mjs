@@ -4,14 +4,43 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+import { distributionFixturesDir, registriesFixturesDir } from "../fixtures/paths.mjs";
 import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
 
 export { freePort };
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const fixturesDir = distributionFixturesDir;
+export { registriesFixturesDir };
+
+/**
+ * The core's formats and endpoint config, bundled from src/ for Node (the same code the console
+ * bundles), to compute what the page must show: `normalizeNotification`, `toCloudEvent`,
+ * `toCDEvent`, `FormatError` and `parseEndpointConfig`.
+ * @param {string} dir where to write the bundle
+ */
+export async function loadCore(dir) {
+  const outfile = join(dir, "core-formats.mjs");
+  await esbuild.build({
+    stdin: {
+      contents: [
+        'export * from "./src/formats/index.ts";',
+        'export { parseEndpointConfig } from "./src/endpoint/config.ts";',
+      ].join("\n"),
+      resolveDir: repoRoot,
+      loader: "ts",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile,
+    logLevel: "warning",
+  });
+  return import(pathToFileURL(outfile).href);
+}
 
 /** @type {Map<number, string>} process-group leader PID → label */
 const groups = new Map();

@@ -8,7 +8,7 @@ import { spec } from "node:test/reporters";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const files = [join(here, "admin.test.mjs")];
+const files = [join(here, "admin.test.mjs"), join(here, "validator.test.mjs")];
 
 let passed = 0;
 let failed = 0;

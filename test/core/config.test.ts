@@ -74,8 +74,38 @@ describe("parseEndpointConfig", () => {
       partitions: 1,
       mediaType: EventsMediaType,
       overflow: "reject",
+      format: "distribution",
     });
     assert.deepEqual(parseEndpointConfig(undefined), parseEndpointConfig({}));
+  });
+
+  it("reads format and match, and keeps only the match keys given", () => {
+    const config = parseEndpointConfig({
+      format: "cloudevents",
+      match: { repositories: ["team-a/**"], tags: ["v*"], actions: [], sources: null },
+    });
+    assert.equal(config.format, "cloudevents");
+    assert.deepEqual(config.match, { repositories: ["team-a/**"], tags: ["v*"] });
+    assert.equal(parseEndpointConfig({ match: {} }).match, undefined);
+    assert.equal(parseEndpointConfig({ format: "cdevents", maxBatch: 1 }).format, "cdevents");
+    const errors: [input: unknown, key: string, message: RegExp][] = [
+      [{ format: "json" }, "format", /must be "distribution", "cloudevents", "cdevents"/],
+      [
+        { match: { repository: ["a"] } },
+        "match.repository",
+        /unknown key \(did you mean "repositories"\?\)/,
+      ],
+      [{ match: { tags: "v*" } }, "match.tags", /must be a list of globs/],
+      [{ match: { tags: [""] } }, "match.tags[0]", /non-empty glob/],
+      [{ match: { tags: ["a\nb"] } }, "match.tags[0]", /on one line/],
+      [{ match: ["team-a/**"] }, "match", /mapping of keys/],
+      [{ format: "cdevents", maxBatch: 10 }, "maxBatch", /must be 1 with format "cdevents"/],
+    ];
+    for (const [input, key, message] of errors) {
+      const error = configError(input);
+      assert.equal(error.key, key, JSON.stringify(input));
+      assert.match(error.message, message);
+    }
   });
 
   it("reads every distribution key", () => {

@@ -2,14 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts";
 import {
+  EnvelopeError,
   encodeEnvelope,
+  eventText,
   eventTexts,
   frameEnvelope,
   MAX_EVENT_BYTES,
   parseEnvelope,
   safeParseEnvelope,
 } from "../../src/event/envelope.ts";
-import type { Event } from "../../src/event/schema.ts";
+import type { Envelope, Event } from "../../src/event/schema.ts";
 import { loadFixtures } from "../support/env.ts";
 import { DEFAULT_FUZZ_SEED, fuzzCase } from "../support/fuzz.ts";
 import { specTagDeleteV3 } from "../support/golden.ts";
@@ -177,8 +179,16 @@ describe("eventTexts + frameEnvelope: the registry's bytes", () => {
       if (!result.success) continue;
       accepted++;
       const { events } = result.envelope;
-      const texts = eventTexts(bytes, result.envelope);
       const why = `case ${index} (${kinds.join(", ")})`;
+      let texts: string[];
+      try {
+        texts = eventTexts(bytes, result.envelope);
+      } catch (error) {
+        // Only an event too large to store, by both its text and its encoding.
+        assert.ok(error instanceof EnvelopeError && error.tooLarge, `${why}: ${error}`);
+        assert.ok(bytes.length > MAX_EVENT_BYTES, why);
+        continue;
+      }
       assert.deepEqual(
         texts.map((text) => JSON.parse(text)),
         events,
@@ -187,6 +197,90 @@ describe("eventTexts + frameEnvelope: the registry's bytes", () => {
       assert.deepEqual(JSON.parse(frameEnvelope(texts)), { events }, why);
     }
     assert.ok(accepted > 300, `only ${accepted} accepted`);
+  });
+
+  it("MAX_EVENT_BYTES: keeps a text of exactly 1 MiB, and refuses an event whose text and encoding are longer (tooLarge)", () => {
+    assert.equal(MAX_EVENT_BYTES, 1024 * 1024);
+    const bytes = (text: string) => new TextEncoder().encode(text).length;
+    const event = (filler: string, where: "tag" | "unknown"): Record<string, unknown> => {
+      const target: Record<string, unknown> = { repository: "r" };
+      const made: Record<string, unknown> = {
+        id: "e1",
+        timestamp: "2024-05-02T10:15:04Z",
+        action: "push",
+        target,
+      };
+      if (where === "tag") target.tag = filler;
+      else made.blob = filler;
+      return made;
+    };
+    // The text as received, of characters of 1 to 4 UTF-8 bytes, padded with ASCII to the byte.
+    for (const character of ["a", "<", "é", "😀"]) {
+      for (const where of ["tag", "unknown"] as const) {
+        const label = `${character} in ${where}`;
+        const textOf = (filler: string) => JSON.stringify(event(filler, where));
+        const size = bytes(textOf(""));
+        const filler = character.repeat(Math.floor((MAX_EVENT_BYTES - size) / bytes(character)));
+        const atLimit = filler + "a".repeat(MAX_EVENT_BYTES - bytes(textOf(filler)));
+        const body = `{"events":[${textOf(atLimit)}]}`;
+        const [text] = eventTexts(body, parseEnvelope(body));
+        assert.equal(bytes(text as string), MAX_EVENT_BYTES, label);
+        // One byte more: the text is over, and the event's encoding (longer) too.
+        const over = `{"events":[${textOf(`${atLimit}a`)}]}`;
+        const envelope = parseEnvelope(over); // parsing alone does not limit sizes
+        assert.throws(
+          () => eventTexts(over, envelope),
+          (error) =>
+            error instanceof EnvelopeError &&
+            error.tooLarge &&
+            error.issues.length === 1 &&
+            error.issues[0]?.path === "events[0]" &&
+            /^encodes to \d+ bytes, over MAX_EVENT_BYTES \(1048576\)$/.test(
+              error.issues[0].message,
+            ),
+          label,
+        );
+      }
+    }
+    // Every event at fault is named; the others are fine.
+    const big = JSON.stringify(event("x".repeat(MAX_EVENT_BYTES), "unknown"));
+    const small = JSON.stringify(event("", "tag"));
+    const body = `{"events":[${small},${big},${small},${big}]}`;
+    assert.throws(
+      () => eventTexts(body, parseEnvelope(body)),
+      (error) =>
+        error instanceof EnvelopeError &&
+        error.tooLarge &&
+        error.issues.map((issue) => issue.path).join() === "events[1],events[3]",
+    );
+  });
+
+  it("eventText: an event's encoding on its line, refused over MAX_EVENT_BYTES", () => {
+    const event = {
+      id: "e1",
+      timestamp: "2024-05-02T10:15:04Z",
+      action: "push",
+      target: { repository: "r", tag: "v1" },
+    };
+    for (const mediaType of [EventsMediaType, EventsMediaTypeV2] as const) {
+      const golden = encodeEnvelope({ events: [event] } as Envelope, { mediaType });
+      assert.equal(frameEnvelope([eventText(event, mediaType)]), golden);
+    }
+    // Exactly at the limit as encoded.
+    const around = eventText({ ...event, blob: "" }).length;
+    const fits = { ...event, blob: "b".repeat(MAX_EVENT_BYTES - around) };
+    assert.equal(new TextEncoder().encode(eventText(fits)).length, MAX_EVENT_BYTES);
+    const over = { ...fits, blob: `${fits.blob}<` }; // "<" is written \u003c: 6 bytes
+    assert.throws(
+      () => eventText(over, EventsMediaType, "events[7]"),
+      (error) =>
+        error instanceof EnvelopeError &&
+        error.tooLarge &&
+        error.issues[0]?.path === "events[7]" &&
+        error.issues[0].message ===
+          `encodes to ${MAX_EVENT_BYTES + 6} bytes, over MAX_EVENT_BYTES (${MAX_EVENT_BYTES})`,
+    );
+    assert.throws(() => eventText({ ...event, bad: Number.NaN }), TypeError);
   });
 
   it("refuses a body that does not hold the envelope's events", () => {

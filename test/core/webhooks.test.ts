@@ -81,7 +81,8 @@ describe("signWebhook", () => {
     padded.set(bytes, 3);
     const view = padded.subarray(3, 3 + bytes.length);
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    for (const input of [bytes, view, buffer]) {
+    const dataView = new DataView(padded.buffer, 3, bytes.length);
+    for (const input of [bytes, view, buffer, dataView as unknown as Uint8Array]) {
       const headers = await signWebhook({ secret, id, timestamp, body: input });
       assert.equal(headers["webhook-signature"], expected);
     }
@@ -228,10 +229,11 @@ describe("verifyWebhook", () => {
   it("rejects a timestamp that is not whole unix seconds", async () => {
     for (const bad of ["abc", "1614265330abc", "1614265330.5", "-1614265330", " 1614265330"]) {
       const headers = { ...vectorHeaders, "webhook-timestamp": bad };
-      await rejectsWith(
+      const error = await rejectsWith(
         verifyWebhook({ secret, headers, body, now: timestamp }),
         "invalid-timestamp",
       );
+      assert.match(error.message, /webhook-timestamp/);
     }
   });
 
@@ -240,8 +242,10 @@ describe("verifyWebhook", () => {
       verifyWebhook({ secret, headers: vectorHeaders, body, now, toleranceSeconds });
     await check(timestamp + 300);
     await check(timestamp - 300);
-    await rejectsWith(check(timestamp + 301), "timestamp-too-old");
-    await rejectsWith(check(timestamp - 301), "timestamp-too-new");
+    const old = await rejectsWith(check(timestamp + 301), "timestamp-too-old");
+    assert.match(old.message, /webhook-timestamp.*old/);
+    const ahead = await rejectsWith(check(timestamp - 301), "timestamp-too-new");
+    assert.match(ahead.message, /webhook-timestamp.*new/);
     await check(timestamp + 3600, 3600);
     await rejectsWith(check(timestamp + 11, 10), "timestamp-too-old");
     await check(timestamp + 10 * 365 * 86400, Number.POSITIVE_INFINITY);
@@ -274,10 +278,12 @@ describe("verifyWebhook", () => {
       if (signature === "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE") await verify;
       else await rejectsWith(verify, "no-matching-signature");
     }
-    await rejectsWith(
+    const tampered = await rejectsWith(
       verifyWebhook({ secret, headers: vectorHeaders, body: `${body} `, now }),
       "no-matching-signature",
     );
+    // The browser admin console shows this message as is.
+    assert.match(tampered.message, /no v1 signature in webhook-signature/);
     const otherId = { ...vectorHeaders, "webhook-id": "msg_other" };
     await rejectsWith(
       verifyWebhook({ secret, headers: otherId, body, now }),
@@ -309,11 +315,27 @@ describe("verifyWebhook", () => {
   });
 
   it("rejects unusable secrets as invalid-secret without echoing them", async () => {
-    for (const bad of ["", "whsec_", "whsec_not base64!", "whsec_MfKQ9r8GK", [], [secret, ""]]) {
+    const unusable: unknown[] = [
+      "",
+      "whsec_",
+      "whsec_not base64!",
+      "whsec_MfKQ9r8GK",
+      [],
+      [secret, ""],
+    ];
+    // Whitespace (a secret read from a file with its newline) and values that are not strings.
+    unusable.push(`${secret}\n`, "whsec_MfKQ 9r8GKYqrTwjUPD8ILPZIo2LaLaSw", undefined, 1234, {});
+    for (const bad of unusable) {
       const error = await rejectsWith(
-        verifyWebhook({ secret: bad, headers: vectorHeaders, body, now: timestamp }),
+        verifyWebhook({
+          secret: bad as string,
+          headers: vectorHeaders,
+          body,
+          now: timestamp,
+        }),
         "invalid-secret",
       );
+      assert.match(error.message, /secret/);
       assert.ok(!error.message.includes("not base64!"));
       assert.ok(!error.message.includes("MfKQ9r8GK"));
     }
@@ -355,6 +377,15 @@ describe("verifyWebhook", () => {
     assert.match(error.message, /seconds/);
     const now = new Date(timestamp * 1000);
     assert.equal((await verifyWebhook({ secret, headers: vectorHeaders, body, now })).id, id);
+    // Fractional seconds (`Date.now() / 1000`) are taken and rounded down.
+    const fractional = { secret, headers: vectorHeaders, body, now: timestamp + 300.9 };
+    assert.equal((await verifyWebhook(fractional)).id, id);
+    for (const bad of [new Date(Number.NaN), Number.NaN, Number.POSITIVE_INFINITY, "1614265330"]) {
+      await assert.rejects(
+        verifyWebhook({ secret, headers: vectorHeaders, body, now: bad as number }),
+        (e: unknown) => e instanceof TypeError && /now/.test(e.message),
+      );
+    }
   });
 
   it("gets the same answers with the key cache warm, across secrets and rotated lists", async () => {

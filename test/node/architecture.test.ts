@@ -40,9 +40,9 @@ const roomOf = (file: string): string => {
 const allowed: Record<string, string[]> = {
   "src/event": [],
   "src/webhooks": [],
-  "src/sinks": ["src/event", "src/webhooks"],
-  "src/endpoint": ["src/event", "src/sinks", "src/webhooks"],
   "src/formats": ["src/event"],
+  "src/sinks": ["src/event", "src/webhooks", "src/formats"],
+  "src/endpoint": ["src/event", "src/sinks", "src/webhooks", "src/formats"],
   "src/hono": ["src/event", "src/sinks", "src/webhooks", "src/formats"],
   "worker/queue": ["src/*", "worker/env.ts", "worker/admin-api.ts"],
   "worker/routes": ["src/*", "worker/queue", "worker/env.ts", "worker/admin-api.ts"],

@@ -1,6 +1,7 @@
 // Fuzzing parseEnvelope with mutants of the captured distribution bodies (test/support/fuzz.ts):
 // whatever the bytes, only an EnvelopeError comes out, and every accepted body encodes on both
-// lines, within the limits, and re-encodes to the same bytes. Seeded: FUZZ_SEED=<n> reruns a run
+// lines, within the limits, re-encodes to the same bytes, and is stored within MAX_EVENT_BYTES or
+// refused as too large. Seeded: FUZZ_SEED=<n> reruns a run
 // (FUZZ_SEED=random picks one), FUZZ_CASES=<n> changes its length. Node only: it reads the
 // fixtures from disk and runs for about 10-30 s.
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { EventsMediaType, EventsMediaTypeV2 } from "../../src/event/constants.ts
 import {
   EnvelopeError,
   encodeEnvelope,
+  eventTexts,
   MAX_EVENT_BYTES,
   MAX_EVENT_KEY_BYTES,
   MAX_JSON_DEPTH,
@@ -27,6 +29,8 @@ const seed =
     : Number(process.env.FUZZ_SEED ?? DEFAULT_FUZZ_SEED) >>> 0;
 const cases = Number(process.env.FUZZ_CASES ?? 20_000);
 const lines = [EventsMediaType, EventsMediaTypeV2] as const;
+/** Accepted bodies whose events eventTexts refused as too large to store. */
+let storeRefusals = 0;
 
 const bases = readdirSync(distributionFixturesDir)
   .filter((name) => /^\d{3}-.*\.json$/.test(name))
@@ -48,11 +52,6 @@ function depthOf(value: unknown): number {
   }
   return deepest;
 }
-
-/** The wrapper encodeEnvelope puts around one event on v2, to size events the way limits do. */
-const wrapper = utf8.encode(
-  encodeEnvelope({ events: [{}] } as unknown as Envelope, { mediaType: EventsMediaTypeV2 }),
-).length;
 
 /** What one case must satisfy; returns "accepted" or the first issue's message. */
 function check(bytes: Uint8Array, label: string): string {
@@ -80,15 +79,16 @@ function check(bytes: Uint8Array, label: string): string {
     if (again !== once) {
       expect.fail(`${label}: ${mediaType} re-encodes differently:\n${once}\n---\n${again}`);
     }
-    if (mediaType !== EventsMediaTypeV2) continue;
-    // Each event within MAX_EVENT_BYTES as encoded (the whole body first: usually enough).
-    if (utf8.encode(once).length - wrapper + 2 > MAX_EVENT_BYTES) {
-      for (const event of envelope.events) {
-        const size =
-          utf8.encode(encodeEnvelope({ events: [event] }, { mediaType })).length - wrapper + 2;
-        expect(size, label).toBeLessThanOrEqual(MAX_EVENT_BYTES);
-      }
+  }
+  // What a store keeps: each event's text within MAX_EVENT_BYTES, or a 413-type refusal.
+  try {
+    for (const stored of eventTexts(bytes, envelope)) {
+      expect(utf8.encode(stored).length, label).toBeLessThanOrEqual(MAX_EVENT_BYTES);
     }
+  } catch (error) {
+    if (!(error instanceof EnvelopeError && error.tooLarge)) throw new Error(`${label}: ${error}`);
+    expect(bytes.length, label).toBeGreaterThan(MAX_EVENT_BYTES);
+    storeRefusals++;
   }
   for (const event of envelope.events) {
     expect(utf8.encode(event.id).length, label).toBeLessThanOrEqual(MAX_EVENT_KEY_BYTES);
@@ -102,12 +102,41 @@ function check(bytes: Uint8Array, label: string): string {
   return "accepted";
 }
 
+/** The run in a few lines: the seed to rerun it, verdicts by mutation kind, top refusals. */
+function verdictTable({
+  seconds,
+  accepted,
+  byKind,
+  verdicts,
+}: {
+  seconds: string;
+  accepted: number;
+  byKind: Map<MutationKind, { accepted: number; refused: number }>;
+  verdicts: Map<string, number>;
+}): string {
+  const kinds = [...byKind];
+  const row = (label: string, cell: (counts: { accepted: number; refused: number }) => number) =>
+    `  ${label.padEnd(8)}${kinds
+      .map(([kind, counts]) => String(cell(counts)).padStart(Math.max(kind.length, 4) + 1))
+      .join("")}`;
+  const refusals = [...verdicts]
+    .filter(([verdict]) => verdict !== "accepted")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([verdict, count]) => `    ${String(count).padStart(5)} ${verdict}`.trimEnd());
+  return [
+    `envelope fuzz: ${cases} cases in ${seconds} s, ${accepted} accepted, ${cases - accepted} refused (rerun: FUZZ_SEED=${seed} FUZZ_CASES=${cases})`,
+    `  ${"".padEnd(8)}${kinds.map(([kind]) => kind.padStart(Math.max(kind.length, 4) + 1)).join("")}`,
+    row("accepted", (counts) => counts.accepted),
+    row("refused", (counts) => counts.refused),
+    "  most frequent refusals:",
+    ...refusals,
+  ].join("\n");
+}
+
 describe("parseEnvelope fuzz (mutated distribution 2.8.2 bodies)", () => {
   it(`${cases} mutants: only EnvelopeError, and accepted ones encode stably on v1 and v2`, () => {
     expect(bases.length).toBe(79);
-    console.log(
-      `envelope fuzz: seed ${seed} (FUZZ_SEED=${seed} FUZZ_CASES=${cases} reruns this run)`,
-    );
     const started = performance.now();
     const verdicts = new Map<string, number>();
     const byKind = new Map<MutationKind, { accepted: number; refused: number }>();
@@ -125,26 +154,14 @@ describe("parseEnvelope fuzz (mutated distribution 2.8.2 bodies)", () => {
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const accepted = verdicts.get("accepted") ?? 0;
-    console.log(
-      `envelope fuzz: ${cases} cases in ${seconds} s, ${accepted} accepted\n` +
-        [...byKind]
-          .map(
-            ([kind, { accepted, refused }]) =>
-              `  ${kind}: ${accepted} accepted, ${refused} refused`,
-          )
-          .join("\n") +
-        "\n  most frequent verdicts:\n" +
-        [...verdicts]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 10)
-          .map(([verdict, count]) => `    ${count} × ${verdict}`)
-          .join("\n"),
-    );
+    console.log(verdictTable({ seconds, accepted, byKind, verdicts }));
     // The corpus exercises both sides, and each limit.
     expect(accepted).toBeGreaterThan(cases / 10);
     expect(cases - accepted).toBeGreaterThan(cases / 10);
     if (cases >= 20_000) {
-      for (const limit of ["MAX_JSON_DEPTH", "MAX_EVENT_BYTES", "MAX_EVENT_KEY_BYTES"]) {
+      // MAX_EVENT_BYTES is the store's limit (eventTexts), not the parser's.
+      expect(storeRefusals, "MAX_EVENT_BYTES refusals by eventTexts").toBeGreaterThan(0);
+      for (const limit of ["MAX_JSON_DEPTH", "MAX_EVENT_KEY_BYTES"]) {
         expect(
           [...verdicts.keys()].some((verdict) => verdict.includes(limit)),
           limit,

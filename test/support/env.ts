@@ -44,6 +44,46 @@ export function loadFixtures(): Promise<Fixture[]> {
   return cache;
 }
 
+let registryIndex: Promise<string[]> | undefined;
+const registryFiles = new Map<string, Promise<Fixture>>();
+
+async function fetchRegistryFile(path: string): Promise<Fixture> {
+  const response = await fetch(`${serverUrl}/registries/${path}`);
+  if (!response.ok) throw new Error(`no registry fixture ${path} (${response.status})`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { name: path, bytes, text: new TextDecoder().decode(bytes) };
+}
+
+/**
+ * One file of `test/fixtures/registries` by its path there, e.g.
+ * `harbor/website-default-push-artifact.json` or `standards/cloudevents/schema/cloudevents.json`
+ * (`name` is that path). Fetched once per test file.
+ */
+export function registryFixture(path: string): Promise<Fixture> {
+  let file = registryFiles.get(path);
+  if (file === undefined) {
+    file = fetchRegistryFile(path);
+    registryFiles.set(path, file);
+  }
+  return file;
+}
+
+/**
+ * The files of `test/fixtures/registries` (other registries' payloads as their vendors publish
+ * them, the standards' schemas and examples, FORMATS.md and SOURCES.md), sorted by path;
+ * `under` keeps one folder, e.g. `"harbor"` or `"standards/cloudevents"`.
+ */
+export async function loadRegistryFixtures(under?: string): Promise<Fixture[]> {
+  return Promise.all((await registryFixturePaths(under)).map(registryFixture));
+}
+
+/** The paths of `loadRegistryFixtures(under)`, without fetching the files. */
+export async function registryFixturePaths(under?: string): Promise<string[]> {
+  registryIndex ??= fetch(`${serverUrl}/registries/index.json`).then((r) => r.json());
+  const prefix = under === undefined ? "" : `${under.replace(/\/+$/, "")}/`;
+  return (await registryIndex).filter((path) => path.startsWith(prefix));
+}
+
 /** Recorded requests of an inbox bucket on the test server. */
 export interface Recorded {
   method: string;

@@ -6,7 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { distributionFixturesDir, registriesFixturesDir } from "../fixtures/paths.mjs";
 
 export const fixturesDir = distributionFixturesDir;
 
@@ -22,6 +22,18 @@ function send(res, status, body, headers = {}) {
   res.end(body);
 }
 
+/** Files under `dir`, as sorted `/`-separated paths relative to it (read on each call: cheap). */
+async function filesUnder(dir, prefix = "") {
+  const entries = await readdir(join(dir, prefix), { withFileTypes: true }).catch(() => []);
+  const nested = await Promise.all(
+    entries.map((entry) => {
+      const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+      return entry.isDirectory() ? filesUnder(dir, path) : entry.isFile() ? [path] : [];
+    }),
+  );
+  return nested.flat().sort();
+}
+
 function readBody(req) {
   return new Promise((done, fail) => {
     const chunks = [];
@@ -35,6 +47,9 @@ function readBody(req) {
  * Starts the server. Routes:
  * - `GET /fixtures/index.json`: names of the fixture bodies (`*.json`, INDEX order).
  * - `GET /fixtures/<name>`: the raw bytes.
+ * - `GET /registries/index.json`: every file under test/fixtures/registries (other registries'
+ *   payloads, the standards' schemas and examples, the notes), as sorted `/`-separated paths.
+ * - `GET /registries/<path>`: the raw bytes of one of them.
  * - `ANY /status?status=N[&delay=ms][&retryAfter=s]`: records the request into inbox "status",
  *   then answers N (default 200).
  * - `ANY /close`: destroys the socket without answering.
@@ -71,6 +86,18 @@ export async function startTestServer({ port = 0 } = {}) {
         const name = parts[1] ?? "";
         if (!names.includes(name)) return send(res, 404, "no such fixture");
         return send(res, 200, await readFile(join(fixturesDir, name)), {
+          "content-type": "application/octet-stream",
+        });
+      }
+      if (parts[0] === "registries") {
+        const files = await filesUnder(registriesFixturesDir);
+        const path = parts.slice(1).map(decodeURIComponent).join("/");
+        if (path === "index.json") {
+          return send(res, 200, JSON.stringify(files), { "content-type": "application/json" });
+        }
+        // Only a listed file: never a path outside the folder.
+        if (!files.includes(path)) return send(res, 404, "no such fixture");
+        return send(res, 200, await readFile(join(registriesFixturesDir, path)), {
           "content-type": "application/octet-stream",
         });
       }

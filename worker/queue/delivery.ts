@@ -1,7 +1,8 @@
 // The EndpointQueue's side of one delivery attempt: which rows go out together and on which line,
-// what they are handed to HttpSink as, and what a delivered batch leaves in storage (counters and
-// latency). What a failed attempt means is failure.ts; the attempt itself is one core HttpSink
-// write (`writeEncoded`: each stored text sent as received when the line is the same).
+// what they are handed to HttpSink as, and what a delivered batch leaves in storage (counters,
+// latency and its minute of the last hour). What a failed attempt means is failure.ts; the
+// attempt itself is one core HttpSink write (`writeEncoded`: each stored text sent as received
+// when the line is the same).
 import type { EndpointConfig } from "../../src/endpoint/config.ts";
 import {
   type EnvelopeMediaType,
@@ -11,6 +12,7 @@ import {
 import type { EncodedEvent } from "../../src/event/envelope.ts";
 import type { EndpointMetricsSnapshot } from "../../src/sinks/metrics.ts";
 import type { QueueCounters } from "../admin-api.ts";
+import { countActivity } from "./activity.ts";
 import type { EventRow, QueueMeta } from "./store.ts";
 
 /**
@@ -95,8 +97,8 @@ function observeLatency(
 }
 
 /**
- * Deletes delivered rows and records their latency (at `done`) in `meta`. Run it inside a
- * transaction.
+ * Deletes delivered rows and records their latency and their minute (at `done`) in `meta`. Run it
+ * inside a transaction.
  */
 export function recordDelivered(
   sql: SqlStorage,
@@ -116,6 +118,7 @@ export function recordDelivered(
   for (const row of rows) {
     meta.latency = observeLatency(meta.latency, LATENCY_BUCKETS_MS, done - row.accepted_at);
   }
+  meta.activity = countActivity(meta.activity, done, { delivered: rows.length });
 }
 
 /**

@@ -292,6 +292,7 @@ export class EndpointQueue extends DurableObject<QueueEnv> {
         headers: config.headers,
         timeout: config.timeout,
         mediaType: outgoingMediaType(head.media_type, config),
+        format: config.format,
         ...(config.secret && { secret: config.secret }),
         maxBatch: config.maxBatch,
         metrics,

@@ -1,7 +1,8 @@
 // What a failed delivery attempt leaves in storage, row by row, as the core retry policy
 // (`decideRetry`, the one RetryingSink applies) decides: delivered (the part of a batch that got
 // through), retry at a time, or dead letter with a reason; and the retry strategy's persisted
-// streak. The Durable Object calls it inside one transaction.
+// streak, and the attempt's minute of the last hour. The Durable Object calls it inside one
+// transaction.
 import { strategyFor } from "../../src/endpoint/endpoint.ts";
 import type { EncodedEvent } from "../../src/event/envelope.ts";
 import type { EndpointMetricsSnapshot } from "../../src/sinks/metrics.ts";
@@ -14,6 +15,7 @@ import {
   sensitiveValues,
 } from "../../src/sinks/retry-policy.ts";
 import type { RelayEndpoint } from "../env.ts";
+import { countActivity } from "./activity.ts";
 import { addAttemptCounters, recordDelivered } from "./delivery.ts";
 import type { EventRow, QueueMeta } from "./store.ts";
 
@@ -108,5 +110,6 @@ export function recordFailure(
     m.pauseReason = "410 Gone";
   }
   m.counters.deadLettered += dead.length;
+  m.activity = countActivity(m.activity, done, { failed: 1, deadLettered: dead.length });
   return { dead, message };
 }

@@ -1,6 +1,7 @@
 // One endpoint's state seen through all of its partitions: what the admin API and /metrics show.
 import type { EndpointSnapshot } from "../admin-api.ts";
 import type { RelayEndpoint } from "../env.ts";
+import { mergeActivity } from "./activity.ts";
 import type { Env } from "./bindings.ts";
 import { LATENCY_BUCKETS_MS, type QueueStatus } from "./endpoint-queue.ts";
 import { queueName } from "./partition.ts";
@@ -29,7 +30,8 @@ const minOf = (values: (number | null)[]): number | null =>
 /**
  * Sums the statuses of an endpoint's partitions (in partition order) into one snapshot. The
  * endpoint counts as paused when any partition is; last status and error come from the first
- * partition that has one (each partition's own are in `partitions`).
+ * partition that has one (each partition's own are in `partitions`). The last hour is placed on
+ * the latest clock a partition answered with.
  */
 function aggregateStatuses(
   endpoint: { name: string; disabled?: boolean },
@@ -56,6 +58,7 @@ function aggregateStatuses(
     count += status.latency.count;
   }
   const depth = statuses.reduce((total, s) => total + s.depth, 0);
+  const nows = statuses.map((s) => s.activity.now);
   const paused = statuses.find((s) => s.paused);
   const failing =
     statuses.find((s) => s.lastError !== null) ?? statuses.find((s) => s.lastStatus !== null);
@@ -71,6 +74,10 @@ function aggregateStatuses(
     nextAttemptAt: minOf(statuses.map((s) => s.nextAttemptAt)),
     metrics: { pending: depth, ...metrics, statuses: statusCounts },
     latency: { boundsMs: [...LATENCY_BUCKETS_MS], buckets, sum, count },
+    activity: mergeActivity(
+      statuses.map((s) => s.activity),
+      nows.length > 0 ? Math.max(...nows) : Date.now(),
+    ),
     partitions: statuses.map((s, index) => ({
       partition: index,
       paused: s.paused,

@@ -1,20 +1,28 @@
 // What `EndpointQueue.status` reports: the queue's identity, pause, backlog, last outcome,
-// counters and latency histogram, read from its rows and meta.
-import type { LatencyCounts, PartitionSnapshot, QueueCounters } from "../admin-api.ts";
+// counters, latency histogram and last hour, read from its rows and meta.
+import type {
+  ActivityCounts,
+  LatencyCounts,
+  PartitionSnapshot,
+  QueueCounters,
+} from "../admin-api.ts";
+import { activityView } from "./activity.ts";
 import type { QueueMeta } from "./store.ts";
 
 /**
  * The state of one queue: identity, pause, backlog, last outcome, counters (per attempt, as
  * distribution counts them) and the ingest-to-receipt latency histogram (cumulative `buckets`
- * for `LATENCY_BUCKETS_MS`, delivery.ts). `endpoint` is `""` and `partition` `-1` until the first
- * enqueue. No URL, header or secret is ever part of it. The fields it shares with the admin API's
- * per-partition view are that view's ({@link PartitionSnapshot}).
+ * for `LATENCY_BUCKETS_MS`, delivery.ts) and the last hour per minute as of `now` (activity.ts).
+ * `endpoint` is `""` and `partition` `-1` until the first enqueue. No URL, header or secret is
+ * ever part of it. The fields it shares with the admin API's per-partition view are that view's
+ * ({@link PartitionSnapshot}).
  */
 export interface QueueStatus extends PartitionSnapshot {
   endpoint: string;
   pauseReason?: string;
   metrics: QueueCounters;
   latency: LatencyCounts;
+  activity: ActivityCounts;
 }
 
 /** The status of a queue with this `meta`, at `now`; `dueAt` is when its head is next due. */
@@ -46,5 +54,6 @@ export function readStatus(
     nextAttemptAt: meta.paused ? null : dueAt,
     metrics: { ...counters, statuses: { ...counters.statuses } },
     latency: { buckets: [...latency.buckets], sum: latency.sum, count: latency.count },
+    activity: activityView(meta.activity, now),
   };
 }

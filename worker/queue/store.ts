@@ -1,6 +1,7 @@
 // The EndpointQueue's SQLite schema, its migrations and the small key/value `meta` table that
-// holds the queue's identity, pause state, counters and retry-strategy state.
+// holds the queue's identity, pause state, counters, last hour and retry-strategy state.
 import type { LatencyCounts, QueueCounters } from "../admin-api.ts";
+import { type ActivityRing, emptyActivity } from "./activity.ts";
 
 /**
  * Ordered schema migrations; entry `i` moves the database from version `i` to `i + 1`. Append
@@ -81,7 +82,7 @@ export interface EventRow extends Record<string, SqlStorageValue> {
 /**
  * Everything the queue keeps besides its rows. `failures`/`lastFailureAt` are the retry
  * strategy's state (consecutive failed attempts, shared by all events as upstream's breaker);
- * `holdUntil` is the earliest time the next attempt may start.
+ * `holdUntil` is the earliest time the next attempt may start; `activity` the last hour per minute.
  */
 export interface QueueMeta {
   endpoint: string | null;
@@ -90,6 +91,7 @@ export interface QueueMeta {
   pauseReason: string | null;
   counters: QueueCounters;
   latency: LatencyCounts;
+  activity: ActivityRing;
   failures: number;
   lastFailureAt: number;
   holdUntil: number;
@@ -107,6 +109,7 @@ export function emptyMeta(bucketCount: number): QueueMeta {
     pauseReason: null,
     counters: { events: 0, successes: 0, failures: 0, errors: 0, deadLettered: 0, statuses: {} },
     latency: { buckets: new Array<number>(bucketCount).fill(0), sum: 0, count: 0 },
+    activity: emptyActivity(),
     failures: 0,
     lastFailureAt: 0,
     holdUntil: 0,

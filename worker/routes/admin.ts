@@ -64,6 +64,9 @@ function redactEndpoint(endpoint: RelayEndpoint): EndpointConfigView {
     maxBatch: endpoint.maxBatch,
     partitions: endpoint.partitions,
     mediaType: endpoint.mediaType,
+    format: endpoint.format,
+    // parseEndpointConfig keeps the lists that are set, and no `match` without one.
+    match: endpoint.match ?? null,
   };
 }
 

@@ -1,15 +1,18 @@
-// POST /v1/events: receive (auth, limits, parse) with registry-relay/hono, filter per endpoint
-// with the core's ignore predicate (the one IgnoredSink applies), then commit into every endpoint
-// partition's Durable Object. The registry gets 202 only after every enqueue has committed;
-// otherwise 503 so that it retries.
+// POST /v1/events and /v1/events/{format}: receive (auth, limits, parse or normalize) with
+// registry-relay/hono, route per endpoint with the core's routing rule (the one the in-memory
+// Endpoint applies: output format, ignore, match), then commit into every endpoint partition's
+// Durable Object. The registry gets 202 only after every enqueue has committed; otherwise 503 so
+// that it retries.
 import type { MiddlewareHandler } from "hono";
 import { partitionOf } from "../../src/endpoint/endpoint.ts";
-import { eventTexts } from "../../src/event/envelope.ts";
+import { routesTo } from "../../src/endpoint/routing.ts";
+import { EventsMediaType } from "../../src/event/constants.ts";
+import { EnvelopeError, eventText, eventTexts } from "../../src/event/envelope.ts";
 import type { Envelope, Event } from "../../src/event/schema.ts";
+import { INPUT_FORMATS, type InputFormat } from "../../src/formats/model.ts";
 import { errorResponse } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
-import { ignoredBy } from "../../src/sinks/ignored.ts";
-import type { RelayConfig, RelayEndpoint } from "../env.ts";
+import type { RelayConfig } from "../env.ts";
 import type { Env } from "../queue/bindings.ts";
 import type { QueuedEvent } from "../queue/enqueue.ts";
 import { queueStub } from "../queue/snapshot.ts";
@@ -31,16 +34,6 @@ interface EndpointOutcome {
 /** Seconds a registry is asked to wait before resending after a 503. */
 const retryAfterSeconds = "2";
 
-/**
- * The events an endpoint keeps after its ignore rules, in their original order: the core's
- * `ignoredBy`, the predicate the in-memory `Endpoint`'s IgnoredSink applies.
- */
-function survivingEvents(endpoint: Pick<RelayEndpoint, "ignore">, events: readonly Event[]) {
-  const { mediatypes, actions } = endpoint.ignore;
-  const ignored = ignoredBy({ mediaTypes: mediatypes, actions });
-  return events.filter((event) => !ignored(event));
-}
-
 /** Splits events by partition (repository hash), keeping their order inside each partition. */
 function groupByPartition(events: readonly Event[], partitions: number): Map<number, Event[]> {
   const groups = new Map<number, Event[]>();
@@ -53,25 +46,52 @@ function groupByPartition(events: readonly Event[], partitions: number): Map<num
   return groups;
 }
 
+/** What ingest received: the events, and how the body they came in was written. */
+interface Received {
+  envelope: Envelope;
+  /** Events of another registry with no distribution action (`unsupported` in the answer). */
+  unsupported: Event[];
+  raw: Uint8Array;
+  mediaType: string;
+  format: InputFormat;
+}
+
 /**
- * Commits an envelope's events into every enabled endpoint's queue(s), all in parallel, and
- * answers 202 `{accepted, endpoints:[{name, queued, ignored, duplicates}]}` once every enqueue
- * has committed, or 503 JSON with `Retry-After` when any failed (those that committed will
- * count the resent events as duplicates). Each event goes to its queues as its JSON text cut
- * from `raw`, the body `envelope` was parsed from (`eventTexts`), with its keys as columns: the
- * queue stores and delivers the registry's own bytes, and validates nothing again.
+ * Commits the received events into every enabled endpoint's queue(s) the endpoint routes them to
+ * (`routesTo`), all in parallel, and answers 202 `{accepted, unsupported?, endpoints:[{name,
+ * queued, ignored, duplicates}]}` once every enqueue has committed, or 503 JSON with
+ * `Retry-After` when any failed (those that committed will count the resent events as
+ * duplicates). A distribution event goes to its queues as its JSON text cut from `raw`, the body
+ * it was parsed from (`eventTexts`): the queue stores and delivers the registry's own bytes. An
+ * event normalized from another format goes as its encoding on the v1 line. Either way its keys
+ * are columns, and the queue validates nothing again.
  */
-async function fanOut(
-  env: Env,
-  config: RelayConfig,
-  envelope: Envelope,
-  raw: Uint8Array,
-  mediaType: string,
-): Promise<Response> {
+async function fanOut(env: Env, config: RelayConfig, received: Received): Promise<Response> {
+  const { envelope, unsupported, raw, format } = received;
   const { events } = envelope;
-  const texts = eventTexts(raw, envelope, { mediaType });
+  const all = unsupported.length > 0 ? [...events, ...unsupported] : events;
+  const mediaType = format === "distribution" ? received.mediaType : EventsMediaType;
+  let texts: string[];
+  try {
+    texts =
+      format === "distribution"
+        ? eventTexts(raw, envelope, { mediaType })
+        : all.map((event, i) => eventText(event, mediaType, `events[${i}]`));
+  } catch (error) {
+    // An event a queue row cannot hold: refused as a whole, before anything is queued.
+    if (!(error instanceof EnvelopeError && error.tooLarge)) throw error;
+    const where = error.issues[0]?.path;
+    return errorResponse(
+      413,
+      "payload_too_large",
+      `the envelope exceeds a size limit at ${where}`,
+      {
+        issues: error.issues,
+      },
+    );
+  }
   const queued = new Map<Event, QueuedEvent>();
-  events.forEach((event, i) => {
+  all.forEach((event, i) => {
     const { id, action, target } = event;
     queued.set(event, { id, action, repository: target.repository, text: texts[i] as string });
   });
@@ -80,11 +100,11 @@ async function fanOut(
   const failures: { endpoint: string; partition: number; error: unknown }[] = [];
   for (const endpoint of config.endpoints) {
     if (endpoint.disabled) continue;
-    const kept = survivingEvents(endpoint, events);
+    const kept = all.filter(routesTo(endpoint));
     const outcome: EndpointOutcome = {
       name: endpoint.name,
       queued: 0,
-      ignored: events.length - kept.length,
+      ignored: all.length - kept.length,
       duplicates: 0,
     };
     outcomes.push(outcome);
@@ -124,10 +144,14 @@ async function fanOut(
       { headers: { "retry-after": retryAfterSeconds } },
     );
   }
-  return Response.json({ accepted: events.length, endpoints: outcomes }, { status: 202 });
+  const counts =
+    format === "distribution"
+      ? { accepted: events.length }
+      : { accepted: events.length, unsupported: unsupported.length };
+  return Response.json({ ...counts, endpoints: outcomes }, { status: 202 });
 }
 
-const receivers = new WeakMap<RelayConfig, MiddlewareHandler<AppEnv>>();
+const receivers = new WeakMap<RelayConfig, Map<InputFormat, MiddlewareHandler<AppEnv>>>();
 
 /** The most of a refused streamed body that ingest reads and discards (see `drainBytes`). */
 const maxDrainBytes = 16 * 1024 * 1024;
@@ -161,12 +185,54 @@ function selfLoopIndex(config: RelayConfig, requestUrl: string): number | undefi
     ?.index;
 }
 
+/** The receiver of one input format, built once per config. */
+function receiverFor(config: RelayConfig, format: InputFormat): MiddlewareHandler<AppEnv> {
+  let byFormat = receivers.get(config);
+  if (!byFormat) {
+    byFormat = new Map();
+    receivers.set(config, byFormat);
+  }
+  let receiver = byFormat.get(format);
+  if (!receiver) {
+    const { githubSecret } = config;
+    receiver = receiveEnvelopes<AppEnv>({
+      format,
+      tokens: config.ingestTokens,
+      allowAnonymous: config.allowAnonymous,
+      // Docker Hub and Quay cannot set headers; the relay never logs a request URL.
+      queryToken: true,
+      ...(format === "github" && githubSecret ? { githubSecret } : {}),
+      maxBodyBytes: config.maxBodyBytes,
+      // Under wrangler dev a half-read body breaks the connection's next request: drain it.
+      drainBytes: Math.min(8 * config.maxBodyBytes, maxDrainBytes),
+      onEnvelope: (envelope, { mediaType, raw, c, unsupported }) =>
+        fanOut(c.env, config, { envelope, unsupported, raw, mediaType, format }),
+    });
+    byFormat.set(format, receiver);
+  }
+  return receiver;
+}
+
+const isInputFormat = (name: string): name is InputFormat =>
+  (INPUT_FORMATS as readonly string[]).includes(name);
+
 /**
- * The `POST /v1/events` handler: refuses a config whose endpoint targets this very route
- * ({@link selfLoopIndex}, 500 `invalid_config`), then `receiveEnvelopes` configured from the
- * bindings (tokens, anonymous, body limit), then {@link fanOut}.
+ * The `POST /v1/events` and `POST /v1/events/:format` handler: an unknown format is 404 naming
+ * the known ones; a config whose endpoint targets this very route is refused
+ * ({@link selfLoopIndex}, 500 `invalid_config`); then `receiveEnvelopes` for the format,
+ * configured from the bindings (tokens, `?token=`, the GitHub secret, anonymous, body limit),
+ * then {@link fanOut}.
  */
 export const ingest: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const format = c.req.param("format") ?? "distribution";
+  if (!isInputFormat(format)) {
+    const shown = JSON.stringify(format.slice(0, 64));
+    return errorResponse(
+      404,
+      "unknown_format",
+      `unknown notification format ${shown}; known formats: ${INPUT_FORMATS.join(", ")}`,
+    );
+  }
   const config = c.get("config");
   // A loop is a config error like those the app answers before routing; it is checked here
   // because only the request says which origin this relay is reached at.
@@ -179,18 +245,5 @@ export const ingest: MiddlewareHandler<AppEnv> = async (c, next) => {
       issues: [{ path: key, message: reason }],
     });
   }
-  let receiver = receivers.get(config);
-  if (!receiver) {
-    receiver = receiveEnvelopes<AppEnv>({
-      tokens: config.ingestTokens,
-      allowAnonymous: config.allowAnonymous,
-      maxBodyBytes: config.maxBodyBytes,
-      // Under wrangler dev a half-read body breaks the connection's next request: drain it.
-      drainBytes: Math.min(8 * config.maxBodyBytes, maxDrainBytes),
-      onEnvelope: (envelope, { mediaType, raw, c }) =>
-        fanOut(c.env, config, envelope, raw, mediaType),
-    });
-    receivers.set(config, receiver);
-  }
-  return receiver(c, next);
+  return receiverFor(config, format)(c, next);
 };

@@ -16,6 +16,7 @@ import type {
 // The relay's own admin API types (the Worker answers with exactly these), not copies: a change
 // to a response is a type error here.
 export type {
+  ActivityCounts,
   EndpointConfigView,
   EndpointView,
   LatencyCounts,

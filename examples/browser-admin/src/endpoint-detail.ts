@@ -1,9 +1,20 @@
 // One endpoint in detail, below the endpoints table: its delivery settings (retry strategy,
-// threshold, backoff, limits, filters), the ingest-to-receipt latency read from its histogram,
-// and the queue of each partition. Updated in place on every refresh, like the table.
-import type { EndpointConfigView, EndpointView, LatencyCounts, PartitionSnapshot } from "./api.ts";
+// threshold, backoff, limits, filters), the ingest-to-receipt latency read from its histogram
+// (and drawn), its last hour per minute (drawn), and the queue of each partition. Updated in place
+// on every refresh, like the table.
+
+import { CloudEventMediaType, CloudEventsBatchMediaType } from "registry-relay/formats";
+import type {
+  ActivityCounts,
+  EndpointConfigView,
+  EndpointView,
+  LatencyCounts,
+  PartitionSnapshot,
+} from "./api.ts";
+import { BarChart, type ChartData, total } from "./charts.ts";
 import { byId, h, setAttr, setText, syncRows } from "./dom.ts";
 import {
+  endpointRouting,
   formatCount,
   formatDue,
   formatDuration,
@@ -64,6 +75,21 @@ export function strategyLabel(strategy: EndpointConfigView["strategy"]): string 
   return `Breaker: after ${plural(strategy.threshold, "failure")}, wait ${formatDuration(strategy.backoff)}`;
 }
 
+/** What each output format sends (the tooltip of the endpoint's format). */
+const formatNames: Record<string, string> = {
+  distribution: "distribution's envelope",
+  cloudevents: "CloudEvents 1.0, JSON event format (structured mode; a batch when maxBatch > 1)",
+  cdevents: "CDEvents 0.5.1 artifact events in CloudEvents binary mode, one per POST",
+};
+
+/** The Content-Type of the endpoint's POSTs, as the relay sets it for its format. */
+function contentType(config: EndpointConfigView, format: string): string {
+  if (format === "cloudevents") {
+    return config.maxBatch > 1 ? CloudEventsBatchMediaType : CloudEventMediaType;
+  }
+  return format === "cdevents" ? "application/json" : config.mediaType;
+}
+
 /** The settings shown, as label → value (and an optional tooltip). */
 function settings(config: EndpointConfigView): [string, string, string?][] {
   const { ignore } = config;
@@ -71,7 +97,10 @@ function settings(config: EndpointConfigView): [string, string, string?][] {
     ignore.actions.length > 0 && `actions ${ignore.actions.join(", ")}`,
     ignore.mediatypes.length > 0 && `media types ${ignore.mediatypes.join(", ")}`,
   ].filter((part): part is string => typeof part === "string");
+  const { format, match } = endpointRouting(config);
   return [
+    ["Format", format, formatNames[format]],
+    ["Match", match ?? "every event", match ?? undefined],
     ["Strategy", strategyLabel(config.strategy)],
     ["Threshold", plural(config.threshold, "failure")],
     ["Backoff", formatDuration(config.backoff)],
@@ -82,8 +111,10 @@ function settings(config: EndpointConfigView): [string, string, string?][] {
     ["Partitions", formatCount(config.partitions)],
     [
       "Sends as",
-      config.mediaType.replace(/^.*\.events\./, "events ").replace(/\+json$/, ""),
-      config.mediaType,
+      format === "distribution"
+        ? config.mediaType.replace(/^.*\.events\./, "events ").replace(/\+json$/, "")
+        : contentType(config, format),
+      contentType(config, format),
     ],
     ["Headers", config.headers.length > 0 ? config.headers.join(", ") : "none"],
     ["Signing", config.signed ? "Standard Webhooks" : "off"],
@@ -91,14 +122,17 @@ function settings(config: EndpointConfigView): [string, string, string?][] {
   ];
 }
 
+/** A latency quantile in words (`> 60 s` past the last bound). */
+function quantileText(latency: EndpointView["latency"], q: number): string {
+  const value = latencyQuantile(latency, q);
+  const last = latency.boundsMs.at(-1) ?? 0;
+  return value === Number.POSITIVE_INFINITY ? `> ${formatDuration(last)}` : formatDuration(value);
+}
+
 /** The latency figures shown, as label → value. */
 function latencyFacts(latency: EndpointView["latency"]): [string, string][] {
   if (latency.count === 0) return [["Delivered", "nothing yet"]];
-  const at = (q: number) => {
-    const value = latencyQuantile(latency, q);
-    const last = latency.boundsMs.at(-1) ?? 0;
-    return value === Number.POSITIVE_INFINITY ? `> ${formatDuration(last)}` : formatDuration(value);
-  };
+  const at = (q: number) => quantileText(latency, q);
   return [
     ["Delivered", plural(latency.count, "event")],
     ["Median", at(0.5)],
@@ -126,18 +160,56 @@ function syncFacts(list: HTMLElement, facts: readonly [string, string, string?][
   );
 }
 
-/** Per-bucket (not cumulative) counts between the first and last bucket that holds any. */
-function histogramRows(latency: EndpointView["latency"]) {
-  const rows = latency.boundsMs.map((bound, index) => ({
-    label: `≤ ${formatDuration(bound)}`,
-    count: (latency.buckets[index] ?? 0) - (index > 0 ? (latency.buckets[index - 1] ?? 0) : 0),
-  }));
-  rows.push({
-    label: `> ${formatDuration(latency.boundsMs.at(-1) ?? 0)}`,
-    count: latency.count - (latency.buckets.at(-1) ?? 0),
+/** The latency histogram as a chart: events per bucket (not cumulative), every bucket shown. */
+function latencyChart(latency: EndpointView["latency"]): ChartData {
+  const bounds = latency.boundsMs;
+  const last = formatDuration(bounds.at(-1) ?? 0);
+  const slots = [...bounds.map((bound) => `≤ ${formatDuration(bound)}`), `> ${last}`];
+  // Short ticks (`5 ms`, `10`, … `1s`, `2.5s`, `>60s`) fit under narrow bars; the slots say it all.
+  const ticks = [...bounds, bounds.at(-1) ?? 0].map((bound, index) =>
+    index === bounds.length
+      ? `>${bound / 1000}s`
+      : bound < 1000
+        ? `${bound}${index === 0 ? " ms" : ""}`
+        : `${bound / 1000}s`,
+  );
+  const cumulative = [...latency.buckets.slice(0, bounds.length), latency.count];
+  const values = ticks.map((_, i) => (cumulative[i] ?? 0) - (i > 0 ? (cumulative[i - 1] ?? 0) : 0));
+  const peak = values.indexOf(Math.max(...values));
+  const summary =
+    latency.count === 0
+      ? "Latency histogram: nothing delivered yet"
+      : `Latency histogram of ${plural(latency.count, "delivered event")}: the most took ${slots[peak]} (${formatCount(values[peak])}); 99th percentile ${quantileText(latency, 0.99)}`;
+  const series = [{ name: "Delivered", tone: "accent" as const, values, summary }];
+  return { slots, ticks, slotHeader: "Took", series };
+}
+
+/**
+ * The last hour as a chart, one slot per minute. The slots are placed by the relay's clock (its
+ * `now` and `start`), never the browser's, so a skewed laptop clock cannot shift them.
+ */
+function activityChart(activity: ActivityCounts): ChartData {
+  const newest = Math.floor((activity.now - activity.start) / activity.minuteMs);
+  const ages = activity.delivered.map((_, index) => newest - index);
+  const slots = ages.map((age) => (age === 0 ? "this minute" : `${age} min ago`));
+  const ticks = ages.map((age, index) =>
+    index === 0 ? "1 h ago" : age === 0 ? "now" : age % 15 === 0 ? `${age} min ago` : "",
+  );
+  const series = (
+    [
+      ["Delivered", "ok", activity.delivered, "event"],
+      ["Failed attempts", "warn", activity.failed, "attempt"],
+      ["Dead-lettered", "bad", activity.deadLettered, "event"],
+    ] as const
+  ).map(([name, tone, values, unit]) => {
+    const most = Math.max(...values);
+    const summary =
+      most === 0
+        ? `${name}: no ${unit}s in the last hour`
+        : `${name} per minute in the last hour: ${plural(total(values), unit)}, at most ${formatCount(most)} in a minute (${slots[values.indexOf(most)]})`;
+    return { name, tone, values, summary };
   });
-  const used = rows.flatMap((row, index) => (row.count > 0 ? [index] : []));
-  return used.length === 0 ? [] : rows.slice(used[0], (used.at(-1) ?? 0) + 1);
+  return { slots, ticks, slotHeader: "Minute", series, skipEmpty: true };
 }
 
 /**
@@ -157,7 +229,14 @@ export class EndpointDetail {
   readonly #url = byId("detail-url", HTMLSpanElement);
   readonly #settings = byId("detail-settings", HTMLElement);
   readonly #latency = byId("detail-latency", HTMLElement);
-  readonly #histogram = byId("detail-histogram", HTMLDivElement);
+  readonly #histogram = new BarChart(
+    byId("detail-histogram", HTMLDivElement),
+    "Delivered events by ingest-to-receipt latency",
+  );
+  readonly #activity = new BarChart(
+    byId("detail-activity", HTMLDivElement),
+    "Minutes of the last hour with deliveries or failures",
+  );
   readonly #partitions = byId("detail-partitions", HTMLTableSectionElement);
   readonly #onChange: () => void;
   #name: string | null = null;
@@ -191,7 +270,8 @@ export class EndpointDetail {
     setAttr(this.#url, "title", endpoint.config.url);
     syncFacts(this.#settings, settings(endpoint.config));
     syncFacts(this.#latency, latencyFacts(endpoint.latency));
-    this.#renderHistogram(endpoint.latency);
+    this.#histogram.render(latencyChart(endpoint.latency));
+    this.#activity.render(activityChart(endpoint.activity));
     const elapsed = Math.max(0, now - fetchedAt);
     syncRows(
       this.#partitions,
@@ -207,36 +287,6 @@ export class EndpointDetail {
     this.#name = null;
     this.#panel.hidden = true;
     this.#onChange();
-  }
-
-  #renderHistogram(latency: EndpointView["latency"]): void {
-    const rows = histogramRows(latency);
-    const most = Math.max(1, ...rows.map((row) => row.count));
-    syncRows(
-      this.#histogram,
-      rows,
-      (row) => row.label,
-      () =>
-        h(
-          "div",
-          { class: "bar-row" },
-          h("span", { class: "bar-label" }),
-          h("progress", { class: "bar" }),
-          h("span", { class: "bar-count" }),
-        ),
-      (element, row) => {
-        const [label, bar, count] = Array.from(element.children) as [
-          HTMLElement,
-          HTMLProgressElement,
-          HTMLElement,
-        ];
-        setText(label, row.label);
-        bar.max = most;
-        bar.value = row.count;
-        setAttr(bar, "aria-label", `${row.label}: ${plural(row.count, "event")}`);
-        setText(count, formatCount(row.count));
-      },
-    );
   }
 
   #updatePartition(

@@ -3,6 +3,7 @@
 import type { EndpointView } from "./api.ts";
 import { byId, h, replaceChildren, setAttr, setText, syncRows } from "./dom.ts";
 import {
+  endpointRouting,
   formatCount,
   formatDue,
   formatDuration,
@@ -24,6 +25,7 @@ export interface EndpointActions {
 /** The cells of one row that change between refreshes. */
 interface RowParts {
   name: HTMLElement;
+  format: HTMLElement;
   url: HTMLElement;
   state: HTMLElement;
   stateNote: HTMLElement;
@@ -168,7 +170,8 @@ export class EndpointsView {
         type: "button",
         "aria-controls": "endpoint-detail",
       }),
-      url: text("cell-sub mono"),
+      format: h("span", { class: "fmt" }),
+      url: h("span"),
       state: h("span", { class: "badge none" }),
       stateNote: text("cell-sub"),
       depth: h("span", { class: "big-num" }),
@@ -190,7 +193,7 @@ export class EndpointsView {
     const row = h(
       "tr",
       {},
-      h("td", {}, p.name, p.url),
+      h("td", {}, p.name, h("div", { class: "cell-sub mono" }, p.format, p.url)),
       h("td", {}, h("div", { class: "cell-main" }, p.state), p.stateNote),
       h("td", { class: "num" }, p.depth),
       h("td", { class: "num" }, p.oldest),
@@ -220,6 +223,9 @@ export class EndpointsView {
     const url = endpoint.config?.url ?? "";
     setText(p.url, url);
     setAttr(p.url, "title", url || null);
+    const { format, match } = endpointRouting(endpoint.config ?? {});
+    setText(p.format, match ? `${format} · filtered` : format);
+    setAttr(p.format, "title", `Sends ${format}${match ? `; only events with ${match}` : ""}`);
 
     const badge = stateBadge(endpoint);
     setText(p.state, badge.text);

@@ -1,5 +1,6 @@
 // Pure formatting helpers: numbers, ages, HTTP statuses and event targets as people read them.
 import { statusText } from "registry-relay";
+import type { EndpointConfigView } from "./api.ts";
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -233,4 +234,25 @@ export function describeTarget(repository: string, target: TargetFields): string
   ]
     .filter((line) => typeof line === "string" && line !== "")
     .join("\n");
+}
+
+/**
+ * What an endpoint gets: its output `format` (`distribution` from a relay that does not say) and
+ * its `match` rules in words (`null`: every event).
+ *
+ * @example
+ * ```ts
+ * import { endpointRouting } from "./format.ts";
+ * endpointRouting({ format: "cloudevents", match: { repositories: ["team/*"], actions: ["push"] } });
+ * // { format: "cloudevents", match: "repositories team/* · actions push" }
+ * ```
+ */
+export function endpointRouting(config: Partial<Pick<EndpointConfigView, "format" | "match">>): {
+  format: string;
+  match: string | null;
+} {
+  const rules = Object.entries(config.match ?? {}).flatMap(([key, list]) =>
+    list?.length ? [`${key} ${list.join(", ")}`] : [],
+  );
+  return { format: config.format ?? "distribution", match: rules.join(" · ") || null };
 }

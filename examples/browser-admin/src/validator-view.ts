@@ -1,21 +1,27 @@
-// The envelope validator: the core's safeParseEnvelope on a pasted or dropped body, entirely in
-// the page. A dropped file is parsed from its bytes (so a bad UTF-8 sequence or a BOM is judged
-// exactly as the relay would judge it); editing the text switches back to the text.
+// The notification validator, entirely in the page: distribution's envelope with the core's
+// safeParseEnvelope, every other registry's webhook (with its headers) with normalizeNotification,
+// and for a chosen event what the relay sends (encoded-view.ts). A dropped file is parsed from its
+// bytes (so a bad UTF-8 sequence or a BOM is judged exactly as the relay would judge it); editing
+// the text switches back to the text.
 import {
   createBridge,
   type Envelope,
   type EnvelopeIssue,
+  type Event,
   EventsMediaType,
   encodeEnvelope,
   safeParseEnvelope,
   uuidv4,
 } from "registry-relay";
+import { FormatError, type InputFormat, normalizeNotification } from "registry-relay/formats";
 import { byId, h, replaceChildren, syncRows } from "./dom.ts";
+import { EncodedView } from "./encoded-view.ts";
 import { formatBytes, formatCount, mediaTypeName, middleTruncate } from "./format.ts";
+import { parseHeaderText } from "./header-text.ts";
 
-/** The verdict of one body. */
+/** The verdict of one body; `unsupported`: what distribution has no action for (not errors). */
 export type ValidationResult =
-  | { ok: true; envelope: Envelope; bytes: number }
+  | { ok: true; envelope: Envelope; bytes: number; unsupported?: Event[] }
   | { ok: false; issues: EnvelopeIssue[]; bytes: number }
   | { ok: null };
 
@@ -30,11 +36,60 @@ export type ValidationResult =
  */
 export function validateBody(body: string | Uint8Array): ValidationResult {
   if (typeof body === "string" && body.trim() === "") return { ok: null };
-  const bytes = typeof body === "string" ? new TextEncoder().encode(body).length : body.length;
+  const bytes = byteLength(body);
   const result = safeParseEnvelope(body);
   return result.success
     ? { ok: true, envelope: result.envelope, bytes }
     : { ok: false, issues: result.issues, bytes };
+}
+
+/**
+ * Normalizes a notification of any input format in the page: `distribution` with
+ * {@link validateBody}, the others with the core's `normalizeNotification`, given the request's
+ * headers as `Name: value` lines (zot's `Ce-*`, GitHub's `X-GitHub-Event`, a `Content-Type`).
+ *
+ * @example
+ * ```ts
+ * import { normalizeBody } from "./validator-view.ts";
+ * await normalizeBody("github", body, "X-GitHub-Event: package"); // { ok: true, envelope, ... }
+ * ```
+ */
+export async function normalizeBody(
+  format: InputFormat,
+  body: string | Uint8Array,
+  headerText = "",
+): Promise<ValidationResult> {
+  if (format === "distribution") return validateBody(body);
+  if (typeof body === "string" && body.trim() === "") return { ok: null };
+  const bytes = byteLength(body);
+  let path = "(headers)";
+  try {
+    const headers = parseHeaderText(headerText);
+    path = "";
+    const { events, unsupported } = await normalizeNotification(format, { body, headers });
+    return { ok: true, envelope: { events }, unsupported, bytes };
+  } catch (error) {
+    const issues =
+      error instanceof FormatError ? error.issues : [{ path, message: (error as Error).message }];
+    return { ok: false, issues, bytes };
+  }
+}
+
+const byteLength = (body: string | Uint8Array) =>
+  typeof body === "string" ? new TextEncoder().encode(body).length : body.length;
+
+/** What each format's headers look like (the headers field's placeholder). */
+const headerHints: Partial<Record<InputFormat, string>> = {
+  github: "X-GitHub-Event: package\nX-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958",
+  zot: "Ce-Specversion: 1.0\nCe-Id: 6ff55bd6-…\nCe-Type: zotregistry.image.updated\nCe-Source: zotregistry.dev\nCe-Time: 2025-01-01T00:00:00Z",
+  harbor: "Content-Type: application/cloudevents+json  (Harbor's CloudEvents format)",
+};
+
+/** One row of the events table: an event or an unsupported one, numbered across both. */
+interface EventRow {
+  event: Event;
+  index: number;
+  unsupported: boolean;
 }
 
 /**
@@ -88,6 +143,9 @@ export function sampleEnvelope(): string {
  */
 export class ValidatorView {
   readonly #input = byId("validator-input", HTMLTextAreaElement);
+  readonly #format = byId("validator-format", HTMLSelectElement);
+  readonly #headersField = byId("validator-headers-field", HTMLLabelElement);
+  readonly #headers = byId("validator-headers", HTMLTextAreaElement);
   readonly #drop = byId("validator-drop", HTMLDivElement);
   readonly #file = byId("validator-file", HTMLInputElement);
   readonly #source = byId("validator-source", HTMLSpanElement);
@@ -97,17 +155,28 @@ export class ValidatorView {
   readonly #eventsBody = byId("validator-events-body", HTMLTableSectionElement);
   readonly #issues = byId("validator-issues", HTMLTableElement);
   readonly #issuesBody = byId("validator-issues-body", HTMLTableSectionElement);
+  readonly #encoded = new EncodedView();
   /** The dropped file's exact bytes, until the text is edited. */
   #bytes: Uint8Array | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Validations started: only the latest one's verdict is shown. */
+  #runs = 0;
+  #rows: EventRow[] = [];
+  /** The row whose encodings are shown. */
+  #selected = 0;
 
   constructor() {
+    const later = () => {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.validate(), 120);
+    };
     this.#input.addEventListener("input", () => {
       this.#bytes = null;
       replaceChildren(this.#source, this.#input.value ? "pasted text" : "\u00a0");
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => this.validate(), 120);
+      later();
     });
+    this.#headers.addEventListener("input", later);
+    this.#format.addEventListener("change", () => this.#formatChanged());
     this.#file.addEventListener("change", () => {
       const file = this.#file.files?.[0];
       if (file) void this.loadFile(file);
@@ -116,14 +185,15 @@ export class ValidatorView {
     byId("validator-sample", HTMLButtonElement).addEventListener("click", () => {
       this.#bytes = null;
       this.#input.value = sampleEnvelope();
+      this.#format.value = "distribution";
       replaceChildren(this.#source, "sample built with the core's createBridge");
-      this.validate();
+      this.#formatChanged();
     });
     byId("validator-clear", HTMLButtonElement).addEventListener("click", () => {
       this.#bytes = null;
       this.#input.value = "";
       replaceChildren(this.#source, "\u00a0");
-      this.validate();
+      void this.validate();
     });
     acceptDrops(this.#drop, (file) => void this.loadFile(file));
   }
@@ -134,81 +204,73 @@ export class ValidatorView {
     this.#bytes = bytes;
     this.#input.value = new TextDecoder().decode(bytes);
     replaceChildren(this.#source, `${file.name} · ${formatBytes(bytes.length)} (exact bytes)`);
-    this.validate();
+    await this.validate();
   }
 
-  /** Validates the current body and renders the verdict. */
-  validate(): void {
+  /** Validates the current body in the chosen format and renders the verdict. */
+  async validate(): Promise<void> {
     clearTimeout(this.#timer);
-    this.render(validateBody(this.#bytes ?? this.#input.value));
+    const run = ++this.#runs;
+    const format = this.#format.value as InputFormat;
+    const result = await normalizeBody(
+      format,
+      this.#bytes ?? this.#input.value,
+      this.#headers.value,
+    );
+    if (run === this.#runs) this.render(result);
+  }
+
+  #formatChanged(): void {
+    const format = this.#format.value as InputFormat;
+    this.#headersField.hidden = format === "distribution";
+    this.#headers.placeholder = headerHints[format] ?? "Content-Type: application/json";
+    void this.validate();
   }
 
   /** Renders a verdict. */
   render(result: ValidationResult): void {
+    this.#rows = [];
     if (result.ok === null) {
       this.#setVerdict("none", "Waiting for a body.");
       this.#events.hidden = true;
       this.#issues.hidden = true;
+      this.#select(0);
       return;
     }
+    const envelope = this.#format.value === "distribution";
+    const what = envelope ? "envelope" : `${this.#format.selectedOptions[0]?.text} notification`;
     if (result.ok) {
-      const n = result.envelope.events.length;
+      const { events } = result.envelope;
+      const unsupported = result.unsupported ?? [];
+      this.#rows = [...events, ...unsupported].map((event, index) => ({
+        event,
+        index,
+        unsupported: index >= events.length,
+      }));
+      const n = events.length;
+      const others =
+        unsupported.length > 0 ? `, ${formatCount(unsupported.length)} unsupported` : "";
       this.#setVerdict(
         "ok",
-        `Valid envelope: ${formatCount(n)} event${n === 1 ? "" : "s"}, ${formatBytes(result.bytes)}.`,
+        `Valid ${what}: ${formatCount(n)} event${n === 1 ? "" : "s"}${others}, ${formatBytes(result.bytes)}.`,
       );
       this.#issues.hidden = true;
       this.#events.hidden = false;
-      const rows = result.envelope.events.map((event, index) => ({ event, index }));
       syncRows(
         this.#eventsBody,
-        rows,
+        this.#rows,
         (row) => String(row.index),
         () => h("tr"),
-        (tr, { event, index }) => {
-          const target = event.target ?? {};
-          const what = target.mediaType
-            ? mediaTypeName(target.mediaType)
-            : target.digest
-              ? "digest"
-              : target.tag
-                ? "tag"
-                : "repository";
-          replaceChildren(
-            tr,
-            h("td", { class: "num" }, String(index + 1)),
-            h(
-              "td",
-              {},
-              h("span", { class: `badge plain ${actionTone(event.action)}` }, event.action),
-            ),
-            h("td", { title: target.repository ?? "" }, target.repository ?? ""),
-            h("td", { title: target.tag ?? "" }, target.tag ?? "—"),
-            h(
-              "td",
-              { title: [target.mediaType, target.digest].filter(Boolean).join("\n") },
-              h("div", { class: "cell-main" }, what),
-              h(
-                "div",
-                { class: "cell-sub mono" },
-                target.digest ? middleTruncate(target.digest, 30) : "",
-              ),
-            ),
-            h(
-              "td",
-              { class: "num" },
-              typeof target.size === "number" ? formatBytes(target.size) : "—",
-            ),
-            h("td", { class: "mono", title: event.timestamp }, shortTimestamp(event.timestamp)),
-          );
-        },
+        (tr, row) => this.#fillRow(tr, row),
       );
+      this.#select(this.#selected < this.#rows.length ? this.#selected : 0);
       return;
     }
     const n = result.issues.length;
-    this.#setVerdict("bad", `Not a valid envelope: ${formatCount(n)} issue${n === 1 ? "" : "s"}.`);
+    this.#setVerdict("bad", `Not a valid ${what}: ${formatCount(n)} issue${n === 1 ? "" : "s"}.`);
     this.#events.hidden = true;
     this.#issues.hidden = false;
+    this.#select(0);
     syncRows(
       this.#issuesBody,
       result.issues,
@@ -224,6 +286,71 @@ export class ValidatorView {
           ),
           h("td", { title: issue.message }, issue.message),
         ),
+    );
+  }
+
+  #fillRow(tr: HTMLTableRowElement, { event, index, unsupported }: EventRow): void {
+    const target = event.target ?? {};
+    const what = target.mediaType
+      ? mediaTypeName(target.mediaType)
+      : target.digest
+        ? "digest"
+        : target.tag
+          ? "tag"
+          : "repository";
+    const origin = (event as { origin?: { type?: string } }).origin?.type;
+    const pick = h(
+      "button",
+      { class: "link", type: "button", title: `What the relay sends for event ${index + 1}` },
+      String(index + 1),
+    );
+    pick.addEventListener("click", () => this.#select(index));
+    replaceChildren(
+      tr,
+      h("td", { class: "num" }, pick),
+      h(
+        "td",
+        { title: unsupported ? `no distribution action; CloudEvents type ${event.action}` : null },
+        h(
+          "span",
+          { class: `badge plain ${unsupported ? "warn" : actionTone(event.action)}` },
+          unsupported ? "unsupported" : event.action,
+        ),
+        // The CloudEvents type of an unsupported event; the source's own type of a normalized one.
+        (unsupported || origin) &&
+          h("div", { class: "cell-sub mono" }, unsupported ? event.action : origin),
+      ),
+      h("td", { title: target.repository ?? "" }, target.repository ?? ""),
+      h("td", { title: target.tag ?? "" }, target.tag ?? "—"),
+      h(
+        "td",
+        { title: [target.mediaType, target.digest].filter(Boolean).join("\n") },
+        h("div", { class: "cell-main" }, what),
+        h(
+          "div",
+          { class: "cell-sub mono" },
+          target.digest ? middleTruncate(target.digest, 30) : "",
+        ),
+      ),
+      h("td", { class: "num" }, typeof target.size === "number" ? formatBytes(target.size) : "—"),
+      h("td", { class: "mono", title: event.timestamp }, shortTimestamp(event.timestamp)),
+    );
+  }
+
+  /** Marks row `index` and shows what the relay sends for its event (nothing without rows). */
+  #select(index: number): void {
+    this.#selected = index;
+    for (const tr of Array.from(this.#eventsBody.rows)) {
+      const chosen = tr.dataset.key === String(index);
+      tr.classList.toggle("selected", chosen);
+      tr.querySelector("button")?.setAttribute("aria-pressed", String(chosen));
+    }
+    const row = this.#rows[index];
+    const target = row?.event.target;
+    this.#encoded.show(
+      row?.event,
+      row &&
+        `event ${index + 1}: ${row.event.action} ${target?.repository}${target?.tag ? `:${target.tag}` : ""}`,
     );
   }
 

@@ -1,0 +1,86 @@
+// Reading one CloudEvent 1.0 off an HTTP request, as Harbor (structured mode) and zot (binary
+// mode) send it: the mode from `Content-Type` (HTTP protocol binding §3), the required
+// attributes, the time and the data. Writing CloudEvents is cloudevents.ts's job, not this one's.
+
+import { child } from "../event/limits.ts";
+import type { NotificationInput } from "./model.ts";
+import { contentType, header, type Json, type Reader } from "./read.ts";
+
+/** The attributes and data of a received CloudEvent. */
+export interface CloudEventIn {
+  id: string;
+  source: string;
+  type: string;
+  /** RFC 3339, as sent. */
+  time?: string | undefined;
+  data: Json;
+  /** The path of the data in error messages: `data` (structured) or `""` (binary: the body). */
+  dataPath: string;
+  /** An extension attribute (Harbor's `operator`, `requestid`), when it is a non-empty string. */
+  extension(name: string): string | undefined;
+}
+
+/**
+ * How the request carries its event: `structured` (`application/cloudevents+json`, everything in
+ * the body), `batch` (`application/cloudevents-batch+json`) or `binary` (any other type:
+ * attributes in `ce-*` headers, the body is the data).
+ */
+export function cloudEventMode(input: NotificationInput): "structured" | "batch" | "binary" {
+  const type = contentType(input.headers);
+  if (type.startsWith("application/cloudevents-batch")) return "batch";
+  return type.startsWith("application/cloudevents") ? "structured" : "binary";
+}
+
+/** `specversion` must be 1.0 (the only version there is). */
+function checkVersion(reader: Reader, attributes: Json, key: string, base: string): void {
+  const version = reader.string(attributes, key, base);
+  if (version !== "1.0") {
+    reader.fail(child(base, key), `must be "1.0", not ${JSON.stringify(version)}`);
+  }
+}
+
+/** A structured-mode event: the JSON object of the body. `data` must be a JSON object. */
+export function structuredEvent(reader: Reader, root: Json): CloudEventIn {
+  checkVersion(reader, root, "specversion", "");
+  return {
+    id: reader.string(root, "id", ""),
+    source: reader.string(root, "source", ""),
+    type: reader.string(root, "type", ""),
+    time: reader.optTime(root, "time", ""),
+    data: reader.object(root, "data", ""),
+    dataPath: "data",
+    extension: (name) => reader.optString(root, name, ""),
+  };
+}
+
+/**
+ * Percent-decoding of a header value (binding §3.1.3: values are percent-encoded beyond
+ * printable ASCII); a value that does not decode is kept as it is.
+ */
+function decoded(value: string | undefined): string | undefined {
+  if (value === undefined || !value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** A binary-mode event: attributes in `ce-*` headers, the body (a JSON object) is the data. */
+export function binaryEvent(reader: Reader, input: NotificationInput): CloudEventIn {
+  const attribute = (name: string) => decoded(header(input.headers, `ce-${name}`));
+  const attributes: Json = {};
+  for (const name of ["specversion", "id", "source", "type", "time"]) {
+    attributes[`ce-${name}`] = attribute(name);
+  }
+  checkVersion(reader, attributes, "ce-specversion", "headers");
+  return {
+    id: reader.string(attributes, "ce-id", "headers"),
+    source: reader.string(attributes, "ce-source", "headers"),
+    type: reader.string(attributes, "ce-type", "headers"),
+    time: reader.optTime(attributes, "ce-time", "headers"),
+    data: reader.json(input.body),
+    dataPath: "",
+    extension: (name) => attribute(name) || undefined,
+  };
+}

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Endpoint } from "../../src/endpoint/endpoint.ts";
+import { EventsMediaType } from "../../src/event/constants.ts";
+import type { Event } from "../../src/event/schema.ts";
+import { toCDEvent } from "../../src/formats/cdevents.ts";
+import { toCloudEvent } from "../../src/formats/cloudevents.ts";
+import { HttpEncodeError, HttpSink } from "../../src/sinks/http.ts";
+import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
+import { clearInbox, inbox, serverUrl } from "../support/env.ts";
+
+// An endpoint's output format on the wire: the same events as envelopes, CloudEvents and
+// CDEvents, and routing by `match` and by what a format can carry.
+
+const secret = "whsec_aHR0cC1mb3JtYXRzLXRlc3Qtc2lnbmluZy1rZXkhIQ==";
+const manifest = "application/vnd.oci.image.manifest.v1+json";
+const event = (id: string, repository: string, tag?: string, mediaType = manifest): Event => ({
+  id,
+  timestamp: "2026-11-30T00:00:00Z",
+  action: "push",
+  target: {
+    mediaType,
+    digest: `sha256:${"ab".repeat(32)}`,
+    repository,
+    ...(tag === undefined ? {} : { tag }),
+  },
+  request: { host: "registry.example.com" },
+});
+const blob = event("blob-1", "team-a/app", undefined, "application/octet-stream");
+
+async function received(bucket: string, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const got = await inbox(bucket);
+    if (got.length >= count) return got;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return inbox(bucket);
+}
+
+describe("HttpSink formats", () => {
+  it("cloudevents: one structured CloudEvent per POST, signed over the exact body", async () => {
+    const bucket = "formats-ce-single";
+    await clearInbox(bucket);
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cloudevents", secret });
+    const events = [event("e1", "team-a/app", "v1"), event("e2", "team-b/app")];
+    await sink.write(...events);
+    const got = await received(bucket, 2);
+    assert.equal(got.length, 2);
+    for (const [i, request] of got.entries()) {
+      assert.equal(request.headers["content-type"], "application/cloudevents+json");
+      assert.deepEqual(JSON.parse(request.body), toCloudEvent(events[i] as Event));
+      await verifyWebhook({ secret, headers: request.headers, body: request.body });
+    }
+    assert.equal(sink.toJSON().format, "cloudevents");
+  });
+
+  it("cloudevents with maxBatch > 1: the batch type for every POST, even of one event", async () => {
+    const bucket = "formats-ce-batch";
+    await clearInbox(bucket);
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
+      format: "cloudevents",
+      maxBatch: 2,
+    });
+    const events = [event("b1", "r", "1"), event("b2", "r", "2"), event("b3", "r", "3")];
+    await sink.write(...events);
+    const got = await received(bucket, 2);
+    assert.deepEqual(
+      got.map((request) => request.headers["content-type"]),
+      ["application/cloudevents-batch+json", "application/cloudevents-batch+json"],
+    );
+    assert.deepEqual(
+      got.map((request) => JSON.parse(request.body)),
+      [events.slice(0, 2).map((e) => toCloudEvent(e)), [toCloudEvent(events[2] as Event)]],
+    );
+  });
+
+  it("cdevents: binary mode, ce-* headers beside the configured ones; a blob is refused", async () => {
+    const bucket = "formats-cd";
+    await clearInbox(bucket);
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
+      format: "cdevents",
+      headers: { "X-Team": "a" },
+    });
+    const pushed = event("c1", "team-a/app", "v1");
+    await sink.write(pushed);
+    const [request] = await received(bucket, 1);
+    const wanted = toCDEvent(pushed);
+    assert.ok(wanted && request);
+    assert.equal(request.body, wanted.body);
+    for (const [name, value] of Object.entries(wanted.headers)) {
+      assert.equal(request.headers[name], value, name);
+    }
+    assert.equal(request.headers["x-team"], "a");
+    await assert.rejects(() => sink.write(blob), HttpEncodeError);
+    assert.throws(
+      () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents", maxBatch: 5 }),
+      /maxBatch must be 1 with format "cdevents"/,
+    );
+    assert.throws(
+      () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "xml" as "cdevents" }),
+      /format must be one of distribution, cloudevents, cdevents/,
+    );
+  });
+
+  it("writeEncoded: stored texts go out as CloudEvents too", async () => {
+    const bucket = "formats-ce-encoded";
+    await clearInbox(bucket);
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cloudevents" });
+    const one = event("t1", "r", "v1");
+    await sink.writeEncoded({ id: one.id, text: JSON.stringify(one), mediaType: EventsMediaType });
+    const [request] = await received(bucket, 1);
+    assert.deepEqual(JSON.parse(request?.body ?? ""), toCloudEvent(one));
+    await assert.rejects(
+      () => sink.writeEncoded({ id: "x", text: "{not json", mediaType: EventsMediaType }),
+      HttpEncodeError,
+    );
+  });
+});
+
+describe("Endpoint routing", () => {
+  it("sends only what its format carries and its match rules select", async () => {
+    const bucket = "formats-endpoint";
+    await clearInbox(bucket);
+    const endpoint = new Endpoint("team-a", `${serverUrl}/inbox/${bucket}`, {
+      format: "cdevents",
+      match: { repositories: ["team-a/**"], tags: ["v*"] },
+    });
+    const scan: Event = {
+      ...event("s1", "team-a/app", "v1"),
+      action: "harbor.scan.completed",
+      origin: { format: "harbor", type: "SCANNING_COMPLETED" },
+    };
+    await endpoint.write(
+      event("a1", "team-a/app", "v1"),
+      event("a2", "team-a/sub/app", "v2.0"),
+      event("a3", "team-a/app", "latest"), // tag
+      event("b1", "team-b/app", "v1"), // repository
+      blob, // no CDEvents type
+      scan, // another registry's own type
+    );
+    await endpoint.close();
+    const got = await inbox(bucket);
+    assert.deepEqual(
+      got.map((request) => request.headers["ce-id"]),
+      ["a1", "a2"],
+    );
+    assert.equal(endpoint.metrics().failures, 0);
+  });
+
+  it("a distribution endpoint keeps GitLab's rename but not another registry's scan", async () => {
+    const bucket = "formats-endpoint-distribution";
+    await clearInbox(bucket);
+    const endpoint = new Endpoint("all", `${serverUrl}/inbox/${bucket}`, { maxBatch: 10 });
+    const rename: Event = { ...event("r1", "group/app"), action: "rename" };
+    const scan: Event = { ...event("s1", "group/app"), action: "harbor.scan.completed" };
+    await endpoint.write(rename, scan, event("p1", "group/app", "v1"));
+    await endpoint.close();
+    const ids = (await inbox(bucket)).flatMap((request) =>
+      (JSON.parse(request.body) as { events: Event[] }).events.map((e) => e.id),
+    );
+    assert.deepEqual(ids, ["r1", "p1"]);
+  });
+});
