@@ -285,6 +285,22 @@ function parseAdminToken(value: string | undefined): string | undefined {
   return token;
 }
 
+/**
+ * The GitHub webhook secret, exactly as GitHub signs with it. Blank or with surrounding
+ * whitespace it is refused: a blank one would switch the signature check off unnoticed, and a
+ * padded one would never verify.
+ */
+function parseGithubSecret(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value.trim() === "" || value.trim() !== value) {
+    throw new RelayConfigError(
+      "RELAY_GITHUB_WEBHOOK_SECRET",
+      "must not be blank or start or end with whitespace (GitHub signs with the exact secret)",
+    );
+  }
+  return value;
+}
+
 function parseRelayConfig(env: RelayVars): RelayConfig {
   const adminToken = parseAdminToken(env.RELAY_ADMIN_TOKEN);
   const allowedHosts = parseAllowedHosts(env.RELAY_ALLOWED_HOSTS);
@@ -297,8 +313,7 @@ function parseRelayConfig(env: RelayVars): RelayConfig {
       "cannot be true while RELAY_INGEST_TOKENS is set; anonymous ingest applies only when no token is configured, so unset one of them",
     );
   }
-  // Kept as given (GitHub signs with the exact string), surrounding whitespace aside.
-  const githubSecret = env.RELAY_GITHUB_WEBHOOK_SECRET?.trim();
+  const githubSecret = parseGithubSecret(env.RELAY_GITHUB_WEBHOOK_SECRET);
   return {
     endpoints: parseEndpoints(env.RELAY_ENDPOINTS as unknown, allowedHosts),
     ingestTokens,

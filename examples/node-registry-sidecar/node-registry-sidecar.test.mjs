@@ -386,7 +386,11 @@ describe("node-registry-sidecar", { timeout: 120_000 }, () => {
     // Restart with room for one event while the relay is still down: the backlog waits, and the
     // registry is told to come back later so that nothing overtakes the spooled events.
     const second = await listening(launch({ SIDECAR_CAPACITY: "1" }));
-    assert.deepEqual(second.of("restoring")[0].events, 3);
+    // The sidecar logs "restoring" just after "listening": wait for the line, do not race it.
+    assert.deepEqual(
+      (await waitFor("the restoring line", () => second.of("restoring")[0])).events,
+      3,
+    );
     const busy = await post(second.url, fixture(4).body);
     assert.equal(busy.status, 503);
     assert.equal(busy.json.error.code, "restoring");

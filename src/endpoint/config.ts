@@ -202,8 +202,19 @@ export function checkConfig(input: unknown): {
   };
   const raw = endpointKeys(input, [], report) as ConfigKeys<number>;
   // CloudEvents binary mode carries one event per request.
-  if (raw?.format === "cdevents" && raw.maxBatch != null && raw.maxBatch > 1) {
-    report(["maxBatch"], 'must be 1 with format "cdevents" (one CDEvent per request)');
+  if (raw?.format === "cdevents") {
+    if (raw.maxBatch != null && raw.maxBatch > 1) {
+      report(["maxBatch"], 'must be 1 with format "cdevents" (one CDEvent per request)');
+    }
+    // Binary mode puts the event's attributes in ce-* headers; a configured one would join them.
+    for (const name of Object.keys(raw.headers ?? {})) {
+      if (/^ce-/i.test(name)) {
+        report(
+          ["headers", name],
+          'must not be set with format "cdevents": each request sets its own ce-* headers',
+        );
+      }
+    }
   }
   return issues.length > 0 ? { issues } : { config: normalize(raw), issues };
 }

@@ -3,16 +3,10 @@
 // distribution's ignore rules, then the endpoint's `match` subscription.
 import type { Event } from "../event/schema.ts";
 import { cdEventTypeOf } from "../formats/cdevents.ts";
+import { isUnsupportedAction } from "../formats/model.ts";
 import type { EndpointFormat } from "../sinks/http-body.ts";
 import { ignoredBy } from "../sinks/ignored.ts";
 import { type MatchRules, matchedBy } from "../sinks/match.ts";
-
-/**
- * An action that is another registry's own event type (`harbor.scan.completed`): the adapters
- * of registry-relay/formats give events without a distribution action a CloudEvents type, which
- * always has a dot; distribution's actions (and GitLab's `rename`) never do.
- */
-const isForeignType = (action: string) => action.includes(".");
 
 /** The keys of an endpoint's configuration that routing reads. */
 export interface RoutingRules {
@@ -48,6 +42,6 @@ export function routesTo(rules: RoutingRules): (event: Event) => boolean {
       ? true
       : format === "cdevents"
         ? cdEventTypeOf(event) !== undefined
-        : !isForeignType(event.action);
+        : !isUnsupportedAction(event.action);
   return (event) => sendable(event) && !ignored(event) && matched(event);
 }

@@ -4,8 +4,17 @@
 // event in distribution's field order with its `origin`.
 
 import { formatTimestamp } from "../event/ids.ts";
+import { EnvelopeError } from "../event/parse.ts";
 import type { ActorRecord, Event, RequestRecord, Target } from "../event/schema.ts";
-import type { InputFormat, Normalized, NotificationInput, Origin } from "./model.ts";
+import { checkEnvelope } from "../event/validate.ts";
+import {
+  FormatError,
+  type InputFormat,
+  isUnsupportedAction,
+  type Normalized,
+  type NotificationInput,
+  type Origin,
+} from "./model.ts";
 import { isObject } from "./read.ts";
 
 /**
@@ -164,10 +173,15 @@ export async function finish(
     const { id, addr, host, method, useragent } = draft.request ?? {};
     const request = defined({ id, addr, host, method, useragent }) as RequestRecord | undefined;
     const actor: ActorRecord | undefined = draft.actor ? { name: draft.actor } : undefined;
+    // A source type without a dot (a zot `Ce-Type: push`) must not pass for distribution's.
+    const action =
+      draft.supported || isUnsupportedAction(draft.action)
+        ? draft.action
+        : unsupportedType(format, draft.action);
     const event: Record<string, unknown> = {
       id: ids[index],
       timestamp: draft.timestamp,
-      action: draft.action,
+      action,
       target,
     };
     if (request) event.request = request;
@@ -175,5 +189,13 @@ export async function finish(
     event.origin = { ...draft.origin };
     (draft.supported ? normalized.events : normalized.unsupported).push(event as Event);
   });
+  // What the core accepts from a registry it accepts from an adapter too: the same limits (a
+  // 2 KB repository name cannot be a queue's key), or a FormatError that says so (413 if size).
+  const issues: { path: string; message: string }[] = [];
+  checkEnvelope({ events: [...normalized.events, ...normalized.unsupported] }, issues);
+  if (issues.length > 0) {
+    const { tooLarge } = new EnvelopeError(issues);
+    throw new FormatError(format, issues, { tooLarge });
+  }
   return normalized;
 }

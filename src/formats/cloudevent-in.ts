@@ -35,7 +35,8 @@ export function cloudEventMode(input: NotificationInput): "structured" | "batch"
 function checkVersion(reader: Reader, attributes: Json, key: string, base: string): void {
   const version = reader.string(attributes, key, base);
   if (version !== "1.0") {
-    reader.fail(child(base, key), `must be "1.0", not ${JSON.stringify(version)}`);
+    const shown = version.length > 40 ? `${version.slice(0, 40)}…` : version;
+    reader.fail(child(base, key), `must be "1.0", not ${JSON.stringify(shown)}`);
   }
 }
 

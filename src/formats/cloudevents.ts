@@ -8,7 +8,7 @@ import {
   EventActionPush,
 } from "../event/constants.ts";
 import type { Event } from "../event/schema.ts";
-import { originOf } from "./model.ts";
+import { isUnsupportedAction, originOf } from "./model.ts";
 import { registryHost } from "./purl.ts";
 
 /**
@@ -114,7 +114,7 @@ export interface CloudEventsBody {
 export function cloudEventType(action: string): string {
   if (Object.hasOwn(CloudEventTypes, action))
     return CloudEventTypes[action as keyof typeof CloudEventTypes];
-  return action.includes(".") ? action : `dev.registryrelay.${action}`;
+  return isUnsupportedAction(action) ? action : `dev.registryrelay.${action}`;
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -207,8 +207,10 @@ export function toCloudEvent(event: Event, options: CloudEventOptions = {}): Reg
 /**
  * The body of a POST of CloudEvents over HTTP: one event in structured mode
  * (`application/cloudevents+json`, a JSON object), anything else in batched mode
- * (`application/cloudevents-batch+json`, a JSON array; `[]` for none). Each event is
- * {@link toCloudEvent}'s; the text is compact JSON, the same for the same events.
+ * (`application/cloudevents-batch+json`, a JSON array; `[]` for none). `batch: true` chooses
+ * batched mode for one event too (an endpoint whose POSTs may hold several keeps one content
+ * type). Each event is {@link toCloudEvent}'s; the text is compact JSON, the same for the same
+ * events.
  *
  * @example
  * ```ts
@@ -219,9 +221,9 @@ export function toCloudEvent(event: Event, options: CloudEventOptions = {}): Reg
  */
 export function toCloudEventsBody(
   events: readonly Event[],
-  options: CloudEventOptions = {},
+  options: CloudEventOptions & { batch?: boolean } = {},
 ): CloudEventsBody {
-  const only = events.length === 1 ? events[0] : undefined;
+  const only = events.length === 1 && options.batch !== true ? events[0] : undefined;
   if (only !== undefined)
     return { contentType: CloudEventMediaType, body: JSON.stringify(toCloudEvent(only, options)) };
   return {

@@ -47,7 +47,9 @@ function firstTime(
  *   empty.
  * - `timestamp`: the version's `updated_at` or `created_at`, else the package's (Go's zero time,
  *   which GitHub sends for none, is skipped); `actor.name`: `sender.login`.
- * - ids: from `X-GitHub-Delivery` (a redelivery keeps it), else from the payload.
+ * - ids: from the payload (GitHub signs only the body, so a replay under a new
+ *   `X-GitHub-Delivery` is still a duplicate; every real change has a new `updated_at`). The
+ *   delivery GUID is kept as `origin.id`.
  *
  * @throws FormatError for a body that is not such a webhook (not JSON, no event header and no
  *   package in the body, a container package without a version, repository or time…).
@@ -134,5 +136,5 @@ export async function normalizeGithub(input: NotificationInput): Promise<Normali
       origin,
     };
   }
-  return finish("github", idKey(delivery, root), [draft]);
+  return finish("github", idKey(undefined, root), [draft]);
 }

@@ -42,6 +42,7 @@ export {
   INPUT_FORMATS,
   type InputFormat,
   isInputFormat,
+  isUnsupportedAction,
   type Normalized,
   type NotificationInput,
   type Origin,

@@ -23,16 +23,18 @@ const hostOf = (url: string | undefined): string | undefined => {
  * The registry's `host[:port]` as clients reach it, or `undefined`: the first valid one of
  * `request.host` (the Host header: every distribution event has it, deletes too), the host of
  * `target.url`, and `source.addr` (the registry node's `hostname:port`).
- *
- * @example
- * ```ts
- * import { registryHost } from "registry-relay/formats";
- * registryHost(event); // "registry.example.com:5000"
- * ```
+ * For example `registry.example.com:5000`.
  */
 export function registryHost(event: Event): string | undefined {
   for (const candidate of [event.request?.host, hostOf(event.target.url), event.source?.addr]) {
-    if (typeof candidate === "string" && authority.test(candidate)) return candidate;
+    // The URL parser settles what the pattern cannot: an IPv6 literal such as `[1]` is not one.
+    if (
+      typeof candidate === "string" &&
+      authority.test(candidate) &&
+      hostOf(`http://${candidate}`)
+    ) {
+      return candidate;
+    }
   }
   return undefined;
 }
@@ -52,12 +54,7 @@ const unreserved = (byte: number) =>
 /**
  * `text` as UTF-8 with every byte `keep` refuses written `%XY` (upper-case hex). A lone surrogate
  * becomes U+FFFD first (as `TextEncoder` does) instead of throwing.
- *
- * @example
- * ```ts
- * import { percentEncode } from "registry-relay/formats";
- * percentEncode("sha256:ab", (byte) => byte !== 0x3a); // "sha256%3Aab"
- * ```
+ * `percentEncode("sha256:ab", (byte) => byte !== 0x3a)` is `"sha256%3Aab"`.
  */
 export function percentEncode(text: string, keep: (byte: number) => boolean): string {
   let out = "";

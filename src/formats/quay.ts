@@ -39,8 +39,10 @@ function nativeType(root: Json): string {
  * - `target.repository`: `repository`; `target.tag`: the updated tag; `request.host`: the host
  *   of `docker_url` (`quay.io/ns/name`). Quay sends no digest, media type, size or actor.
  * - `timestamp`: Quay sends no time: `receivedAt` (else the time of the call).
- * - ids: from the payload and the tag's position. Quay sends no id, and a later push of the same
- *   tags is the same body: within a relay's deduplication window it counts as a duplicate.
+ * - ids: from the payload, the tag's position and the 10-minute window it was received in
+ *   (`receivedAt`, else now). Quay sends no id and no time, so a later push of the same tags is
+ *   the same body as a resend: a resend within the window is a duplicate, while a push in a later
+ *   window is a new event (never lost; a resend that crosses a window's end is delivered twice).
  *
  * @throws FormatError for a body that is not Quay's (not JSON, no `repository` string,
  *   `updated_tags` not a list of tags…).
@@ -51,6 +53,9 @@ function nativeType(root: Json): string {
  * events.map((event) => event.target.tag); // ["latest", "v1"]
  * ```
  */
+/** How long identical Quay payloads count as one (resends) rather than pushes of their own. */
+const quayWindowMs = 10 * 60_000;
+
 export async function normalizeQuay(input: NotificationInput): Promise<Normalized> {
   const reader: Reader = new Reader("quay");
   const root = reader.json(input.body);
@@ -77,5 +82,6 @@ export async function normalizeQuay(input: NotificationInput): Promise<Normalize
     });
     if (tags.length > 0) drafts = tags.map(draft);
   }
-  return finish("quay", idKey(undefined, root), drafts);
+  const window = Math.floor((input.receivedAt?.getTime() ?? Date.now()) / quayWindowMs);
+  return finish("quay", `${idKey(undefined, root)}\nwindow:${window}`, drafts);
 }

@@ -303,14 +303,13 @@ export function receiveEnvelopes<E extends Env = Env>(
         unsupported = normalized.unsupported;
       } catch (error) {
         if (!(error instanceof FormatError)) throw error;
-        return errorResponse(
-          400,
-          "invalid_notification",
-          `the body is not a valid ${format} notification`,
-          {
-            issues: error.issues,
-          },
-        );
+        // A value over a size limit (an id, a repository of more than 1 KB) is 413, not 400.
+        const [status, code, what] = error.tooLarge
+          ? ([413, "payload_too_large", "exceeds a size limit"] as const)
+          : ([400, "invalid_notification", "is not valid"] as const);
+        return errorResponse(status, code, `the ${format} notification ${what}`, {
+          issues: error.issues,
+        });
       }
       const answer = await onEnvelope(envelope, { mediaType, raw, c, format, unsupported });
       return (

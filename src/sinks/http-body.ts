@@ -8,7 +8,7 @@ import { toCDEvent } from "../formats/cdevents.ts";
 import {
   CloudEventMediaType,
   CloudEventsBatchMediaType,
-  toCloudEvent,
+  toCloudEventsBody,
 } from "../formats/cloudevents.ts";
 import type { HeaderPair } from "./http-request.ts";
 
@@ -70,10 +70,7 @@ export function eventsBody(
   maxBatch: number,
 ): BodyOf<Event> {
   if (format === "cloudevents") {
-    return (batch) =>
-      JSON.stringify(
-        maxBatch > 1 ? batch.map((event) => toCloudEvent(event)) : toCloudEvent(batch[0] as Event),
-      );
+    return (batch) => toCloudEventsBody(batch, { batch: maxBatch > 1 }).body;
   }
   if (format === "cdevents") {
     return (batch) => {

@@ -128,6 +128,11 @@ export class HttpSink implements Sink<Event> {
     if (format === "cdevents" && maxBatch !== 1) {
       throw new RangeError('httpSink: maxBatch must be 1 with format "cdevents"');
     }
+    const { headers } = options;
+    const names = headers instanceof Headers ? [...headers.keys()] : Object.keys(headers ?? {});
+    if (format === "cdevents" && names.some((name) => /^ce-/i.test(name))) {
+      throw new TypeError('httpSink: headers must not set ce-* with format "cdevents"');
+    }
     this.#signed = checkSecrets(secret) !== undefined;
     const follow = options.followRedirects ?? "never";
     if (follow !== "never" && follow !== "same-origin") {

@@ -34,6 +34,8 @@ export interface MatchRules {
   sources?: readonly string[] | undefined;
 }
 
+type Matcher = (value: string) => boolean;
+
 /** The fields the rules look at. */
 type Matchable = {
   action: string;
@@ -41,35 +43,68 @@ type Matchable = {
   origin?: unknown;
 };
 
-const literal = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+/**
+ * Whether `text` (one segment) matches `pattern` (one segment, `*` any run of characters): the
+ * greedy two-pointer wildcard match, which backs up only to the last `*`, so its time is at most
+ * the product of the lengths, never exponential as a backtracking regular expression can be on
+ * a tag a registry user chose.
+ */
+function segmentMatches(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      mark = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++mark;
+    } else return false;
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
+}
 
 /**
- * A glob (see {@link MatchRules}) as an anchored regular expression.
+ * A glob (see {@link MatchRules}) as a predicate on a value. Segments are matched one by one and
+ * `**` by a table over (glob segment, value segment), so a match costs at most the product of
+ * the sizes of glob and value, whatever the value.
  *
  * @example
  * ```ts
- * import { globPattern } from "registry-relay";
- * globPattern("team-a/**").test("team-a/sub/app"); // true
- * globPattern("*").test("team-a/app"); // false: `*` stays within one segment
+ * import { globMatcher } from "registry-relay";
+ * globMatcher("team-a/**")("team-a/sub/app"); // true
+ * globMatcher("*")("team-a/app"); // false: `*` stays within one segment
  * ```
  */
-export function globPattern(glob: string): RegExp {
-  const segments = glob.split("/");
-  let source = "";
-  segments.forEach((segment, i) => {
-    const last = i === segments.length - 1;
-    if (segment === "**") {
-      // Leading: any segments each followed by "/"; inner or trailing: any "/"-led segments.
-      if (segments.length === 1) source += ".*";
-      else if (i === 0) source += "(?:[^/]*/)*";
-      else source += last ? "(?:/.*)?" : "(?:/[^/]*)*";
-      return;
+export function globMatcher(glob: string): (value: string) => boolean {
+  // Consecutive `**` are one `**`.
+  const globs = glob
+    .split("/")
+    .filter((segment, i, all) => !(segment === "**" && all[i - 1] === "**"));
+  return (value) => {
+    const parts = value.split("/");
+    // matched[j]: glob segments so far match parts[0, j).
+    let matched = Array.from({ length: parts.length + 1 }, (_, j) => j === 0);
+    for (const segment of globs) {
+      const next = new Array<boolean>(parts.length + 1).fill(false);
+      for (let j = 0; j <= parts.length; j++) {
+        if (segment === "**") {
+          // Zero or more whole segments: anything reachable from a matched prefix.
+          next[j] = (matched[j] ?? false) || (j > 0 && (next[j - 1] ?? false));
+        } else if (j > 0 && matched[j - 1]) {
+          next[j] = segmentMatches(segment, parts[j - 1] as string);
+        }
+      }
+      matched = next;
     }
-    // A leading "**" brings its own "/"; every other segment is joined with one.
-    if (i > 0 && !(i === 1 && segments[0] === "**")) source += "/";
-    source += segment.split(/\*+/).map(literal).join("[^/]*");
-  });
-  return new RegExp(`^${source}$`);
+    return matched[parts.length] ?? false;
+  };
 }
 
 /**
@@ -93,19 +128,19 @@ export function sourceOf(event: object): string {
  */
 export function matchedBy(rules: MatchRules = {}): (event: Matchable) => boolean {
   const compile = (globs: readonly string[] | undefined) =>
-    globs && globs.length > 0 ? globs.map(globPattern) : undefined;
-  const checks: [RegExp[] | undefined, (event: Matchable) => string][] = [
+    globs && globs.length > 0 ? globs.map(globMatcher) : undefined;
+  const checks: [Matcher[] | undefined, (event: Matchable) => string][] = [
     [compile(rules.repositories), (event) => event.target?.repository ?? ""],
     [compile(rules.tags), (event) => event.target?.tag ?? ""],
     [compile(rules.actions), (event) => event.action],
     [compile(rules.sources), sourceOf],
   ];
-  const given = checks.filter((check): check is [RegExp[], (event: Matchable) => string] =>
+  const given = checks.filter((check): check is [Matcher[], (event: Matchable) => string] =>
     Boolean(check[0]),
   );
   return (event) =>
-    given.every(([patterns, field]) => {
+    given.every(([matchers, field]) => {
       const value = field(event);
-      return patterns.some((pattern) => pattern.test(value));
+      return matchers.some((matches) => matches(value));
     });
 }

@@ -100,6 +100,11 @@ describe("parseEndpointConfig", () => {
       [{ match: { tags: ["a\nb"] } }, "match.tags[0]", /on one line/],
       [{ match: ["team-a/**"] }, "match", /mapping of keys/],
       [{ format: "cdevents", maxBatch: 10 }, "maxBatch", /must be 1 with format "cdevents"/],
+      [
+        { format: "cdevents", headers: { "CE-Source": "x" } },
+        "headers.CE-Source",
+        /must not be set with format "cdevents"/,
+      ],
     ];
     for (const [input, key, message] of errors) {
       const error = configError(input);

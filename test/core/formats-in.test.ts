@@ -185,7 +185,7 @@ describe("formats in: the vendors' samples", () => {
     assert.deepEqual(await normalize("harbor", { body, headers: typed }), expected);
   });
 
-  it("GitHub: a container package published, with its delivery id", async () => {
+  it("GitHub: a container package published, its delivery id kept in origin", async () => {
     const out = await normalize("github", {
       body: await sample(githubPublished),
       headers: githubHeaders,
@@ -193,7 +193,7 @@ describe("formats in: the vendors' samples", () => {
     assert.deepEqual(out, {
       events: [
         {
-          id: "fe5e1124-9c5b-826a-825c-ad3ae64a6b57",
+          id: "4735d6f6-cd7e-8fd6-a2b0-f3bb075e5115",
           timestamp: "2019-05-09T23:28:29Z",
           action: "push",
           target: {
@@ -239,7 +239,7 @@ describe("formats in: the vendors' samples", () => {
     assert.deepEqual(out, {
       events: [
         {
-          id: "1cd29799-5a1d-8098-a464-57d89e17d920",
+          id: "70f7a8c8-77b7-85eb-87b6-f72a4fc67ce1",
           timestamp: RECEIVED,
           action: "push",
           target: { repository: "dgangaia/test", tag: "latest" },
@@ -432,8 +432,10 @@ describe("formats in: variants the samples do not show", () => {
     const { id: bareId, origin: bareOrigin, ...bareRest } = bare.events[0] as Event & object;
     const { id: fullId, origin: fullOrigin, ...fullRest } = full.events[0] as Event & object;
     assert.deepEqual(bareRest, fullRest);
-    assert.notEqual(bareId, fullId);
+    // The id comes from the signed body, with or without a delivery header.
+    assert.equal(bareId, fullId);
     assert.deepEqual(bareOrigin, { format: "github", type: "package.published" });
+    assert.deepEqual(fullOrigin, { ...bareOrigin, id: "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
   });
 
   it("GitHub: a real GHCR shape (tag, namespace/name fallback), other ecosystems and events unsupported", async () => {
@@ -761,6 +763,7 @@ describe("formats in: deterministic ids", () => {
 
   it("gives a resend the same ids, from bytes, ArrayBuffer or text, at any time", async () => {
     for (const [format, path, headers] of payloads) {
+      if (format === "quay") continue; // no time in its payload: see the next test
       const fixture = await registryFixture(path);
       const first = await normalize(format, { body: fixture.bytes, ...(headers && { headers }) });
       const later = new Date("2030-05-06T07:08:09Z");
@@ -773,12 +776,20 @@ describe("formats in: deterministic ids", () => {
         assert.deepEqual(ids(again), ids(first), path);
       }
     }
-    // Without receivedAt the time is the call's; the ids are the same.
+  });
+
+  it("Quay (no id, no time): a resend within 10 minutes is a duplicate, a later push is new", async () => {
+    const body = await sample(quayPush);
+    const at = (iso: string) => normalizeNotification("quay", { body, receivedAt: new Date(iso) });
+    const first = ids(await at("2026-01-02T03:00:00Z"));
+    assert.deepEqual(ids(await at("2026-01-02T03:09:59.999Z")), first);
+    assert.notDeepEqual(ids(await at("2026-01-02T03:10:00Z")), first);
+    assert.notDeepEqual(ids(await at("2026-01-02T04:00:00Z")), first);
+    // Without receivedAt the time is the call's.
     const before = Date.now();
-    const now = await normalizeNotification("quay", { body: await sample(quayPush) });
-    const at = Date.parse(now.events[0]?.timestamp as string);
-    assert.ok(at >= before - 1 && at <= Date.now() + 1, now.events[0]?.timestamp);
-    assert.deepEqual(ids(now), ids(await normalize("quay", { body: await sample(quayPush) })));
+    const now = await normalizeNotification("quay", { body });
+    const time = Date.parse(now.events[0]?.timestamp as string);
+    assert.ok(time >= before - 1 && time <= Date.now() + 1, now.events[0]?.timestamp);
   });
 
   it("keeps the ids of a payload re-serialized on its way (key order, spacing)", async () => {
@@ -810,18 +821,24 @@ describe("formats in: deterministic ids", () => {
   });
 
   it("derives ids from the source's id when it sends one, else from the payload", async () => {
-    // The source's id decides: another body with the same delivery id is a resend.
-    const published = await sampleJson(githubPublished);
-    published.sender.login = "someone-else";
-    const resent = await normalize("github", {
-      body: JSON.stringify(published),
-      headers: githubHeaders,
+    // GitHub signs only the body: a replay under a new delivery id is the same event, and a
+    // changed body under the same delivery id is another.
+    const replayed = await normalize("github", {
+      body: await sample(githubPublished),
+      headers: { ...githubHeaders, "X-GitHub-Delivery": "a-new-guid" },
     });
     const first = await normalize("github", {
       body: await sample(githubPublished),
       headers: githubHeaders,
     });
-    assert.deepEqual(ids(resent), ids(first));
+    assert.deepEqual(ids(replayed), ids(first));
+    const published = await sampleJson(githubPublished);
+    published.sender.login = "someone-else";
+    const changed = await normalize("github", {
+      body: JSON.stringify(published),
+      headers: githubHeaders,
+    });
+    assert.notDeepEqual(ids(changed), ids(first));
     // Without one, any change in the payload is another event.
     const docker = await sampleJson(dockerHubPush);
     docker.push_data.pushed_at += 1;
@@ -852,9 +869,37 @@ describe("formats in: deterministic ids", () => {
     const push = await sampleJson(quayPush);
     push.updated_tags = ["a", "b"];
     const quay = await normalize("quay", { body: JSON.stringify(push) });
-    const key = `body:${canonicalJson(push)}`;
-    assert.equal(key, `body:${JSON.stringify(Object.fromEntries(Object.entries(push).sort()))}`);
+    const body = `body:${canonicalJson(push)}`;
+    assert.equal(body, `body:${JSON.stringify(Object.fromEntries(Object.entries(push).sort()))}`);
+    // Quay: the 10-minute window of receipt too (RECEIVED).
+    const key = `${body}\nwindow:${Math.floor(Date.parse(RECEIVED) / 600_000)}`;
     assert.deepEqual(ids(quay), [await uuid(`quay\n${key}\n0`), await uuid(`quay\n${key}\n1`)]);
+  });
+});
+
+describe("formats in: what the core accepts, no more", () => {
+  it("refuses, as too large (413), a value over the core's key limits", async () => {
+    const push = await sampleJson(quayPush);
+    push.repository = `ns/${"r".repeat(2000)}`;
+    await assert.rejects(normalizeNotification("quay", { body: JSON.stringify(push) }), (error) => {
+      assert.ok(error instanceof FormatError && error.tooLarge, String(error));
+      assert.deepEqual(error.issues, [
+        {
+          path: "events[0].target.repository",
+          message: "is 2003 bytes long, over MAX_EVENT_KEY_BYTES (1024)",
+        },
+      ]);
+      return true;
+    });
+  });
+
+  it("never lets a source's own type pass for one of distribution's actions", async () => {
+    const out = await normalize("zot", zotRequest({ "Ce-Type": "push" }));
+    assert.deepEqual(out.events, []);
+    assert.deepEqual(
+      out.unsupported.map((event) => [event.action, originOf(event)?.type]),
+      [["dev.registryrelay.zot.push", "push"]],
+    );
   });
 });
 

@@ -96,6 +96,12 @@ describe("HttpSink formats", () => {
       () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents", maxBatch: 5 }),
       /maxBatch must be 1 with format "cdevents"/,
     );
+    for (const headers of [{ "Ce-Source": "x" }, new Headers({ "ce-type": "y" })]) {
+      assert.throws(
+        () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents", headers }),
+        /headers must not set ce-\* with format "cdevents"/,
+      );
+    }
     assert.throws(
       () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "xml" as "cdevents" }),
       /format must be one of distribution, cloudevents, cdevents/,

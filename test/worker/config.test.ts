@@ -249,6 +249,13 @@ describe("loadRelayConfig", () => {
     [{ RELAY_MAX_BODY_BYTES: "16777217" }, "RELAY_MAX_BODY_BYTES", /16 MiB/],
     [{ RELAY_CORS_ORIGINS: "https://ok.example, *" }, "RELAY_CORS_ORIGINS[1]", /wildcard/],
     [{ RELAY_CORS_ORIGINS: "https://ok.example/" }, "RELAY_CORS_ORIGINS[0]", /origin/],
+    // A blank secret would switch GitHub's signature check off; a padded one never verifies.
+    [{ RELAY_GITHUB_WEBHOOK_SECRET: "   " }, "RELAY_GITHUB_WEBHOOK_SECRET", /blank/],
+    [
+      { RELAY_GITHUB_WEBHOOK_SECRET: ` ${secretMarker}` },
+      "RELAY_GITHUB_WEBHOOK_SECRET",
+      /whitespace/,
+    ],
   ] as [Partial<RelayVars>, string, RegExp][])(
     "names the key: %j → %s",
     (overrides, key, reason) => {

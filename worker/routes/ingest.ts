@@ -9,7 +9,7 @@ import { routesTo } from "../../src/endpoint/routing.ts";
 import { EventsMediaType } from "../../src/event/constants.ts";
 import { EnvelopeError, eventText, eventTexts } from "../../src/event/envelope.ts";
 import type { Envelope, Event } from "../../src/event/schema.ts";
-import { INPUT_FORMATS, type InputFormat } from "../../src/formats/model.ts";
+import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../../src/formats/model.ts";
 import { errorResponse } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
 import type { RelayConfig } from "../env.ts";
@@ -70,13 +70,15 @@ async function fanOut(env: Env, config: RelayConfig, received: Received): Promis
   const { envelope, unsupported, raw, format } = received;
   const { events } = envelope;
   const all = unsupported.length > 0 ? [...events, ...unsupported] : events;
-  const mediaType = format === "distribution" ? received.mediaType : EventsMediaType;
+  // A normalized event is stored as plain JSON (its v1 encoding), so that the endpoint's own
+  // `mediaType` decides its line at delivery (outgoingMediaType), as for a body posted as JSON.
+  const mediaType = format === "distribution" ? received.mediaType : "application/json";
   let texts: string[];
   try {
     texts =
       format === "distribution"
         ? eventTexts(raw, envelope, { mediaType })
-        : all.map((event, i) => eventText(event, mediaType, `events[${i}]`));
+        : all.map((event, i) => eventText(event, EventsMediaType, `events[${i}]`));
   } catch (error) {
     // An event a queue row cannot hold: refused as a whole, before anything is queued.
     if (!(error instanceof EnvelopeError && error.tooLarge)) throw error;
@@ -185,6 +187,13 @@ function selfLoopIndex(config: RelayConfig, requestUrl: string): number | undefi
     ?.index;
 }
 
+/**
+ * The formats whose registries cannot set a request header: Docker Hub and Quay post to a bare
+ * URL, and GitHub's webhooks carry no custom header (with RELAY_GITHUB_WEBHOOK_SECRET, its
+ * signature is the credential instead).
+ */
+const queryTokenFormats: ReadonlySet<InputFormat> = new Set(["dockerhub", "quay", "github"]);
+
 /** The receiver of one input format, built once per config. */
 function receiverFor(config: RelayConfig, format: InputFormat): MiddlewareHandler<AppEnv> {
   let byFormat = receivers.get(config);
@@ -199,8 +208,9 @@ function receiverFor(config: RelayConfig, format: InputFormat): MiddlewareHandle
       format,
       tokens: config.ingestTokens,
       allowAnonymous: config.allowAnonymous,
-      // Docker Hub and Quay cannot set headers; the relay never logs a request URL.
-      queryToken: true,
+      // Only for senders that cannot set headers: a token in a URL ends up in proxies' logs, so
+      // routes whose registries send headers do not take one (the relay never logs a URL).
+      queryToken: queryTokenFormats.has(format) && !(format === "github" && githubSecret),
       ...(format === "github" && githubSecret ? { githubSecret } : {}),
       maxBodyBytes: config.maxBodyBytes,
       // Under wrangler dev a half-read body breaks the connection's next request: drain it.
@@ -212,9 +222,6 @@ function receiverFor(config: RelayConfig, format: InputFormat): MiddlewareHandle
   }
   return receiver;
 }
-
-const isInputFormat = (name: string): name is InputFormat =>
-  (INPUT_FORMATS as readonly string[]).includes(name);
 
 /**
  * The `POST /v1/events` and `POST /v1/events/:format` handler: an unknown format is 404 naming
