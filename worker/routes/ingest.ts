@@ -78,7 +78,11 @@ async function fanOut(env: Env, config: RelayConfig, received: Received): Promis
     texts =
       format === "distribution"
         ? eventTexts(raw, envelope, { mediaType })
-        : all.map((event, i) => eventText(event, EventsMediaType, `events[${i}]`));
+        : all.map((event, i) => {
+            // Named as the answer counts them: `events` first, then `unsupported`.
+            const at = i < events.length ? `events[${i}]` : `unsupported[${i - events.length}]`;
+            return eventText(event, EventsMediaType, at);
+          });
   } catch (error) {
     // An event a queue row cannot hold: refused as a whole, before anything is queued.
     if (!(error instanceof EnvelopeError && error.tooLarge)) throw error;
