@@ -224,6 +224,22 @@ describe("toCloudEventsBody", () => {
     assert.equal(batch.contentType, "application/cloudevents-batch+json");
     assert.deepEqual(JSON.parse(batch.body), [toCloudEvent(pushByTag), toCloudEvent(blobPush)]);
     assert.deepEqual(toCloudEventsBody([]), { contentType: CloudEventsBatchMediaType, body: "[]" });
+    // Options reach every event: a host-less event takes the given source.
+    const hostless: Event = {
+      id: "hostless",
+      timestamp: pushByTag.timestamp,
+      action: "push",
+      target: { repository: "r", tag: "t" },
+    };
+    const sourced = JSON.parse(toCloudEventsBody([hostless, hostless], { source: "/x" }).body);
+    assert.deepEqual(
+      sourced.map((ce: { source: string }) => ce.source),
+      ["/x", "/x"],
+    );
+    // batch: one event in batched mode, for an endpoint whose POSTs may hold several.
+    const single = toCloudEventsBody([pushByTag], { batch: true });
+    assert.equal(single.contentType, CloudEventsBatchMediaType);
+    assert.deepEqual(JSON.parse(single.body), [toCloudEvent(pushByTag)]);
   });
 
   it("is deterministic and valid JSON for every captured envelope", async () => {
