@@ -5,7 +5,7 @@
 // Run: npm run test:browser-admin (or node --test test/browser/admin.test.mjs)
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,17 +13,16 @@ import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { buildConsole, consoleDir, formatSizes } from "../../examples/browser-admin/build.mjs";
 import { serveConsole } from "../../examples/browser-admin/serve.mjs";
-import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
 import {
   fixturesDir,
   freePort,
+  launchChromium,
   loadCore,
   loadFixture,
   repoRoot,
   startReceiver,
   startRelay,
   stopGroup,
-  trackGroup,
   waitFor,
 } from "./harness.mjs";
 
@@ -215,12 +214,6 @@ describe("browser admin console", { timeout: 240_000 }, () => {
     state.requests = [];
     await mkdir(artifacts, { recursive: true });
     state.tmp = await mkdtemp(join(tmpdir(), "relay-admin-"));
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `${chromiumPath} is missing: apt-get install chromium (browsers are never downloaded)`,
-      );
-    }
-
     state.built = await buildConsole({ outdir: join(state.tmp, "console") });
     console.log(`bundle sizes (minified, gzip -9):\n${formatSizes(state.built)}`);
 
@@ -293,18 +286,7 @@ describe("browser admin console", { timeout: 240_000 }, () => {
       f.events.filter((e) => e.action !== "pull").map((e) => e.id),
     );
 
-    const { chromium } = await import("playwright-core");
-    // launchServer: a fresh temporary profile (deleted on close) and a PID we can clean up.
-    state.browserServer = await chromium.launchServer({
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
-    });
-    state.browserPid = state.browserServer.process().pid;
-    trackGroup(state.browserPid, "chromium");
-    state.browser = await chromium.connect(state.browserServer.wsEndpoint());
-    const context = await state.browser.newContext({ viewport: { width: 1440, height: 900 } });
-    state.page = await context.newPage();
+    Object.assign(state, await launchChromium(900));
     state.pageErrors = [];
     state.page.on("pageerror", (error) => state.pageErrors.push(error));
     state.page.on("console", (message) => {

@@ -1,12 +1,13 @@
 // Plumbing of the admin console's browser proof: the relay under `wrangler dev`, a receiver whose
 // routes can fail or recover on demand, free ports, bounded waits, and cleanup of every child
 // process by PID (its whole process group), also when the test fails or is interrupted.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { distributionFixturesDir, registriesFixturesDir } from "../fixtures/paths.mjs";
+import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
 import { freePort, killGroup, startRelay as startRelayProcess } from "../support/relay-process.mjs";
 
 export { freePort };
@@ -79,6 +80,32 @@ export async function stopGroup(pid, graceMs = 3000) {
   while (Date.now() < deadline && killGroup(pid, 0)) await sleep(50);
   killGroup(pid, "SIGKILL");
   groups.delete(pid);
+}
+
+/**
+ * Debian's Chromium through Playwright's launchServer (a fresh temporary profile, deleted on
+ * close, and a PID recorded for cleanup), and one page of the given height. Browsers are never
+ * downloaded: a missing Chromium is an error that says how to install it.
+ * @param {number} height
+ * @returns {Promise<{ browserServer: any, browserPid: number, browser: any, page: any }>}
+ */
+export async function launchChromium(height) {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `${chromiumPath} is missing: apt-get install chromium (browsers are never downloaded)`,
+    );
+  }
+  const { chromium } = await import("playwright-core");
+  const browserServer = await chromium.launchServer({
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+  });
+  const browserPid = browserServer.process().pid;
+  trackGroup(browserPid, "chromium");
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const context = await browser.newContext({ viewport: { width: 1440, height } });
+  return { browserServer, browserPid, browser, page: await context.newPage() };
 }
 
 export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));

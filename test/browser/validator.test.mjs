@@ -6,15 +6,20 @@
 // test/artifacts/browser-admin/.
 // Run: npm run test:browser-admin (or node --test test/browser/validator.test.mjs)
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildConsole } from "../../examples/browser-admin/build.mjs";
 import { serveConsole } from "../../examples/browser-admin/serve.mjs";
-import { chromiumArgs, chromiumPath } from "../support/chromium.mjs";
-import { loadCore, registriesFixturesDir, repoRoot, stopGroup, trackGroup } from "./harness.mjs";
+import {
+  launchChromium,
+  loadCore,
+  registriesFixturesDir,
+  repoRoot,
+  stopGroup,
+} from "./harness.mjs";
 
 const artifacts = join(repoRoot, "test/artifacts/browser-admin");
 const uiTimeout = 20_000;
@@ -65,26 +70,11 @@ describe("browser admin console: the validator's input formats", { timeout: 120_
   before(async () => {
     await mkdir(artifacts, { recursive: true });
     state.tmp = await mkdtemp(join(tmpdir(), "relay-validator-"));
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `${chromiumPath} is missing: apt-get install chromium (browsers are never downloaded)`,
-      );
-    }
     state.core = await loadCore(state.tmp);
     const built = await buildConsole({ outdir: join(state.tmp, "console") });
     state.console = await serveConsole({ port: 0, dir: built.outdir });
 
-    const { chromium } = await import("playwright-core");
-    state.browserServer = await chromium.launchServer({
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
-    });
-    state.browserPid = state.browserServer.process().pid;
-    trackGroup(state.browserPid, "chromium");
-    state.browser = await chromium.connect(state.browserServer.wsEndpoint());
-    const context = await state.browser.newContext({ viewport: { width: 1440, height: 1100 } });
-    state.page = await context.newPage();
+    Object.assign(state, await launchChromium(1100));
     state.pageErrors = [];
     state.requests = [];
     state.page.on("pageerror", (error) => state.pageErrors.push(error));

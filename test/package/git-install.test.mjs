@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { distributionFixturesDir } from "../fixtures/paths.mjs";
 import { repoRoot } from "../support/relay-process.mjs";
-import { exec, sh } from "./sh.mjs";
+import { sh } from "./sh.mjs";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
 const fixture = join(distributionFixturesDir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json");

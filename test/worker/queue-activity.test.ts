@@ -20,8 +20,8 @@ import {
   enqueueTexts,
   makeEvent,
   openQueue,
+  perEvent,
   type QueueStub,
-  type Received,
   type Receiver,
   settle,
   uniqueName,
@@ -148,17 +148,6 @@ function storedRing(stub: QueueStub): Promise<ActivityRing> {
       .one();
     return JSON.parse(row.value) as ActivityRing;
   });
-}
-
-/** Answers by event: `plan[id]` lists the statuses of its successive attempts, then 200. */
-function perEvent(plan: Record<string, number[]>) {
-  const seen = new Map<string, number>();
-  return (_n: number, request: Received) => {
-    const id = request.ids[0] ?? "";
-    const attempt = (seen.get(id) ?? 0) + 1;
-    seen.set(id, attempt);
-    return new Response(null, { status: plan[id]?.[attempt - 1] ?? 200 });
-  };
 }
 
 describe("EndpointQueue: the last hour", () => {

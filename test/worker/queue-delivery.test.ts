@@ -12,6 +12,7 @@ import {
   headerValue,
   makeEvent,
   openQueue,
+  perEvent,
   type Received,
   type Receiver,
   settle,
@@ -30,16 +31,6 @@ useReceiver((fresh) => {
 });
 
 const idsOf = (posts: Received[]) => posts.flatMap((post) => post.ids);
-/** Answers by event: `plan[id]` lists the statuses of its successive attempts, then 200. */
-function perEvent(plan: Record<string, number[]>) {
-  const seen = new Map<string, number>();
-  return (_n: number, request: Received) => {
-    const id = request.ids[0] ?? "";
-    const attempt = (seen.get(id) ?? 0) + 1;
-    seen.set(id, attempt);
-    return new Response(null, { status: plan[id]?.[attempt - 1] ?? 200 });
-  };
-}
 
 describe("EndpointQueue: order, dedup and the registry's bytes", () => {
   it("delivers every fixture once, in acceptance order, byte for byte with the same media type", async () => {

@@ -214,3 +214,14 @@ export function useReceiver(take: (receiver: Receiver) => void): void {
     vi.restoreAllMocks();
   });
 }
+
+/** Answers by event: `plan[id]` lists the statuses of its successive attempts, then 200. */
+export function perEvent(plan: Record<string, number[]>) {
+  const seen = new Map<string, number>();
+  return (_n: number, request: Received) => {
+    const id = request.ids[0] ?? "";
+    const attempt = (seen.get(id) ?? 0) + 1;
+    seen.set(id, attempt);
+    return new Response(null, { status: plan[id]?.[attempt - 1] ?? 200 });
+  };
+}
