@@ -21,7 +21,7 @@ export type {
 } from "./event/schema.ts";
 export * from "./sinks/broadcaster.ts";
 export * from "./sinks/http.ts";
-export { ENDPOINT_FORMATS, type EndpointFormat } from "./sinks/http-body.ts";
+export { contentTypeOf, ENDPOINT_FORMATS, type EndpointFormat } from "./sinks/http-body.ts";
 export * from "./sinks/ignored.ts";
 export * from "./sinks/match.ts";
 export * from "./sinks/metrics.ts";

@@ -145,6 +145,15 @@ export function frameEnvelope(texts: readonly string[]): string {
   return `{\n   "events": [\n      ${texts.join(",\n      ")}\n   ]\n}`;
 }
 
+/** The event of an encoded event's `text` (at `events[k]`); a TypeError naming it if not JSON. */
+export function parsedText(text: string, k: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TypeError(`events[${k}].text is not JSON: ${(error as Error)?.message}`);
+  }
+}
+
 /**
  * The envelope of these encoded events on the line of `mediaType`: the text of each event received
  * on that line as it is, any other parsed and encoded on it (`encodeEvent`), all in
@@ -159,16 +168,8 @@ export function frameEncoded(
   for (let k = 0; k < events.length; k++) {
     const { text, mediaType: line } = events[k] as EncodedEvent;
     if (typeof text !== "string") throw new TypeError(`events[${k}].text is not a string`);
-    if (line === mediaType) texts[k] = text;
-    else {
-      let event: unknown;
-      try {
-        event = JSON.parse(text);
-      } catch (error) {
-        throw new TypeError(`events[${k}].text is not JSON: ${(error as Error)?.message}`);
-      }
-      texts[k] = encodeEvent(event, mediaType, `events[${k}]`);
-    }
+    texts[k] =
+      line === mediaType ? text : encodeEvent(parsedText(text, k), mediaType, `events[${k}]`);
   }
   return frameEnvelope(texts);
 }

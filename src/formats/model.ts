@@ -91,7 +91,7 @@ export interface Origin {
  * originOf(events[0]); // { format: "quay", type: "repo_push" }
  * ```
  */
-export function originOf(event: Event): Origin | undefined {
+export function originOf(event: object): Origin | undefined {
   const origin = (event as { origin?: unknown }).origin;
   if (typeof origin !== "object" || origin === null) return undefined;
   const { format, type, id } = origin as Record<string, unknown>;

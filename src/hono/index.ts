@@ -290,59 +290,51 @@ export function receiveEnvelopes<E extends Env = Env>(
       );
     }
 
+    // Distribution's envelope is parsed as it is (its other root fields kept for onEnvelope);
+    // every other format goes through its adapter. Either way a size limit is 413, not 400.
     let envelope: Envelope;
     let unsupported: Event[] = [];
-    if (format !== "distribution") {
-      try {
-        const normalized = await normalizeNotification(format, {
-          body: raw,
-          headers: c.req.raw.headers,
-          receivedAt: new Date(),
-        });
-        envelope = { events: normalized.events };
-        unsupported = normalized.unsupported;
-      } catch (error) {
-        if (!(error instanceof FormatError)) throw error;
-        // A value over a size limit (an id, a repository of more than 1 KB) is 413, not 400.
-        const [status, code, what] = error.tooLarge
-          ? ([413, "payload_too_large", "exceeds a size limit"] as const)
-          : ([400, "invalid_notification", "is not valid"] as const);
-        return errorResponse(status, code, `the ${format} notification ${what}`, {
-          issues: error.issues,
-        });
-      }
-      const answer = await onEnvelope(envelope, { mediaType, raw, c, format, unsupported });
-      return (
-        answer ?? c.json({ accepted: envelope.events.length, unsupported: unsupported.length }, 202)
-      );
-    }
     try {
-      envelope = parseEnvelope(raw);
-    } catch (error) {
-      if (error instanceof EnvelopeError) {
-        // `tooLarge` marks issues that are size limits (event bytes, id length), not mistakes.
-        if ((error as { tooLarge?: boolean }).tooLarge === true) {
-          const where = error.issues[0]?.path;
-          return errorResponse(
-            413,
-            "payload_too_large",
-            `the envelope exceeds a size limit${where ? ` at ${where}` : ""}`,
-            { issues: error.issues },
-          );
-        }
-        return errorResponse(
-          400,
-          "invalid_envelope",
-          "the body is not a valid notification envelope",
-          {
-            issues: error.issues,
-          },
-        );
+      if (format === "distribution") envelope = parseEnvelope(raw);
+      else {
+        const input = { body: raw, headers: c.req.raw.headers, receivedAt: new Date() };
+        ({ unsupported, ...envelope } = await normalizeNotification(format, input));
       }
-      throw error;
+    } catch (error) {
+      if (!(error instanceof EnvelopeError || error instanceof FormatError)) throw error;
+      return refusal(format, error);
     }
 
     const answer = await onEnvelope(envelope, { mediaType, raw, c, format, unsupported });
-    return answer ?? c.json({ accepted: envelope.events.length }, 202);
+    if (answer) return answer;
+    const { length: accepted } = envelope.events;
+    return format === "distribution"
+      ? c.json({ accepted }, 202)
+      : c.json({ accepted, unsupported: unsupported.length }, 202);
   };
+}
+
+/** The answer to a body that parses but is refused: 413 for a size limit, else 400. */
+function refusal(format: InputFormat, error: EnvelopeError | FormatError): Response {
+  const { issues } = error;
+  const where = issues[0]?.path;
+  if (format === "distribution") {
+    return error.tooLarge
+      ? errorResponse(
+          413,
+          "payload_too_large",
+          `the envelope exceeds a size limit${where ? ` at ${where}` : ""}`,
+          { issues },
+        )
+      : errorResponse(400, "invalid_envelope", "the body is not a valid notification envelope", {
+          issues,
+        });
+  }
+  return error.tooLarge
+    ? errorResponse(413, "payload_too_large", `the ${format} notification exceeds a size limit`, {
+        issues,
+      })
+    : errorResponse(400, "invalid_notification", `the ${format} notification is not valid`, {
+        issues,
+      });
 }

@@ -49,9 +49,15 @@ export interface Message {
 export type BodyOf<T> = (batch: T[]) => string | Message;
 
 /**
- * The content type of every POST: the envelope line; CloudEvents' batch type whenever a POST
- * may hold several events (so a receiver sees one type per endpoint), else the structured type;
- * `application/json` for CDEvents (binary mode: the body is the data).
+ * The content type of every POST of an endpoint: the envelope line; CloudEvents' batch type
+ * whenever a POST may hold several events (so a receiver sees one type per endpoint), else the
+ * structured type; `application/json` for CDEvents (binary mode: the body is the data).
+ *
+ * @example
+ * ```ts
+ * import { contentTypeOf, EventsMediaType } from "registry-relay";
+ * contentTypeOf("cloudevents", EventsMediaType, 10); // "application/cloudevents-batch+json"
+ * ```
  */
 export function contentTypeOf(
   format: EndpointFormat,

@@ -59,7 +59,8 @@ export class HttpPost implements Sink<Event> {
   readonly request: RequestSetup;
   readonly options: PostOptions;
   readonly #follow: Follow | undefined;
-  readonly #eventsBody: BodyOf<Event>;
+  /** The body of a batch of events in the endpoint's format (what `write` sends). */
+  readonly eventsBody: BodyOf<Event>;
   #tail: Promise<unknown> = Promise.resolve();
   /** The abort controller of recent attempts (see {@link #attemptController}). */
   #controller: AbortController | undefined;
@@ -80,12 +81,12 @@ export class HttpPost implements Sink<Event> {
     const { format = "distribution", mediaType, maxBatch } = options;
     const contentType = contentTypeOf(format, mediaType, maxBatch);
     this.request = requestSetup(target as URL, options.headers, options.secret, contentType);
-    this.#eventsBody = eventsBody(format, mediaType, maxBatch);
+    this.eventsBody = eventsBody(format, mediaType, maxBatch);
     this.#follow = follow;
   }
 
   write(...events: Event[]): Promise<void> {
-    return this.send(events, this.#eventsBody);
+    return this.send(events, this.eventsBody);
   }
 
   /** Delivers `items`, in `maxBatch` batches, after the writes before them; `bodyOf` makes each body. */

@@ -3,10 +3,10 @@
 // pre-encoded events (a registry's own bytes) sent as they are. The POSTs are http-post.ts's.
 
 import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
-import { type EncodedEvent, frameEncoded } from "../event/raw.ts";
+import { type EncodedEvent, frameEncoded, parsedText } from "../event/raw.ts";
 import type { Event } from "../event/schema.ts";
 import { atLeast, endpointDefaults as defaults } from "./defaults.ts";
-import { ENDPOINT_FORMATS, type EndpointFormat, eventsBody } from "./http-body.ts";
+import { ENDPOINT_FORMATS, type EndpointFormat } from "./http-body.ts";
 import { type Follow, HttpPost } from "./http-post.ts";
 import { checkSecrets, type HttpHeaders } from "./http-request.ts";
 import { EndpointMetrics } from "./metrics.ts";
@@ -166,17 +166,9 @@ export class HttpSink implements Sink<Event> {
     if (this.format === "distribution") {
       return this.#post.send(events, (batch) => frameEncoded(batch, this.mediaType));
     }
-    const body = eventsBody(this.format, this.mediaType, this.maxBatch);
+    const { eventsBody } = this.#post;
     return this.#post.send(events, (batch) =>
-      body(
-        batch.map(({ text }, k) => {
-          try {
-            return JSON.parse(text) as Event;
-          } catch (error) {
-            throw new TypeError(`events[${k}].text is not JSON: ${(error as Error)?.message}`);
-          }
-        }),
-      ),
+      eventsBody(batch.map(({ text }, k) => parsedText(text, k) as Event)),
     );
   }
 

@@ -2,7 +2,6 @@
 // source format, each a list of globs. The opposite of the ignore filter (ignored.ts), and
 // applied beside it: an event goes to the endpoint when every given list matches and the ignore
 // rules do not drop it.
-import type { Event } from "../event/schema.ts";
 import { originOf } from "../formats/model.ts";
 
 /**
@@ -112,7 +111,7 @@ export function globMatcher(glob: string): (value: string) => boolean {
  * origin of a known format (`originOf`), else `distribution`.
  */
 export function sourceOf(event: object): string {
-  return originOf(event as Event)?.format ?? "distribution";
+  return originOf(event)?.format ?? "distribution";
 }
 
 /**

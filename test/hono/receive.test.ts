@@ -59,6 +59,20 @@ const post = (
     ...init,
   });
 
+/**
+ * POSTs a stream through `app.fetch` (a real Request: `app.request` would buffer it), with the
+ * token and v1 content type, and `headers` on top.
+ */
+const postStream = (app: Hono, body: ReadableStream, headers: Record<string, string> = {}) =>
+  app.fetch(
+    new Request("http://relay/events", {
+      method: "POST",
+      body,
+      headers: { authorization: "Bearer token-one", "content-type": v1, ...headers },
+      duplex: "half",
+    } as RequestInit),
+  );
+
 async function errorOf(response: Response) {
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
   const body = (await response.json()) as {
@@ -369,14 +383,7 @@ describe("receiveEnvelopes: size limit", () => {
         if (pulled > 20) controller.close();
       },
     });
-    const response = await app.fetch(
-      new Request("http://relay/events", {
-        method: "POST",
-        body,
-        headers: { authorization: "Bearer token-one", "content-type": v1, "content-length": "101" },
-        duplex: "half",
-      } as RequestInit),
-    );
+    const response = await postStream(app, body, { "content-length": "101" });
     expect(response.status).toBe(413);
     expect((await errorOf(response)).code).toBe("payload_too_large");
     expect(pulled).toBeLessThanOrEqual(2); // at most what the stream buffers ahead
@@ -393,14 +400,7 @@ describe("receiveEnvelopes: size limit", () => {
         if (pulled > 10_000) controller.close(); // never reached: the reader gives up first
       },
     });
-    const response = await app.fetch(
-      new Request("http://relay/events", {
-        method: "POST",
-        body,
-        headers: { authorization: "Bearer token-one", "content-type": v1 },
-        duplex: "half",
-      } as RequestInit),
-    );
+    const response = await postStream(app, body);
     expect(response.status).toBe(413);
     expect(pulled).toBeLessThan(20);
     expect(received).toHaveLength(0);
@@ -424,18 +424,7 @@ describe("receiveEnvelopes: size limit", () => {
           cancelled = true;
         },
       });
-      const response = await app.fetch(
-        new Request("http://relay/events", {
-          method: "POST",
-          body,
-          headers: {
-            authorization: "Bearer token-one",
-            "content-type": v1,
-            ...(declared ? { "content-length": declared } : {}),
-          },
-          duplex: "half",
-        } as RequestInit),
-      );
+      const response = await postStream(app, body, declared ? { "content-length": declared } : {});
       expect(response.status, `content-length ${declared}`).toBe(413);
       expect(cancelled, `content-length ${declared}`).toBe(false);
     }
@@ -456,14 +445,7 @@ describe("receiveEnvelopes: size limit", () => {
           cancelled = true;
         },
       });
-      const response = await app.fetch(
-        new Request("http://relay/events", {
-          method: "POST",
-          body,
-          headers: { authorization: "Bearer token-one", "content-type": v1 },
-          duplex: "half",
-        } as RequestInit),
-      );
+      const response = await postStream(app, body);
       expect(response.status).toBe(413);
       expect((await errorOf(response)).code).toBe("payload_too_large");
       expect(cancelled).toBe(false);

@@ -6,13 +6,12 @@
 import type { MiddlewareHandler } from "hono";
 import { partitionOf } from "../../src/endpoint/endpoint.ts";
 import { routesTo } from "../../src/endpoint/routing.ts";
-import { EventsMediaType } from "../../src/event/constants.ts";
 import { EnvelopeError, eventText, eventTexts } from "../../src/event/envelope.ts";
 import type { Envelope, Event } from "../../src/event/schema.ts";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../../src/formats/model.ts";
 import { errorResponse } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
-import type { RelayConfig } from "../env.ts";
+import type { RelayConfig, RelayEndpoint } from "../env.ts";
 import type { Env } from "../queue/bindings.ts";
 import type { QueuedEvent } from "../queue/enqueue.ts";
 import { queueStub } from "../queue/snapshot.ts";
@@ -33,6 +32,17 @@ interface EndpointOutcome {
 
 /** Seconds a registry is asked to wait before resending after a 503. */
 const retryAfterSeconds = "2";
+
+const routes = new WeakMap<RelayEndpoint, (event: Event) => boolean>();
+/** An endpoint's routing (`routesTo`), its globs compiled once per config, not per request. */
+function routeOf(endpoint: RelayEndpoint): (event: Event) => boolean {
+  let route = routes.get(endpoint);
+  if (!route) {
+    route = routesTo(endpoint);
+    routes.set(endpoint, route);
+  }
+  return route;
+}
 
 /** Splits events by partition (repository hash), keeping their order inside each partition. */
 function groupByPartition(events: readonly Event[], partitions: number): Map<number, Event[]> {
@@ -63,26 +73,40 @@ interface Received {
  * `Retry-After` when any failed (those that committed will count the resent events as
  * duplicates). A distribution event goes to its queues as its JSON text cut from `raw`, the body
  * it was parsed from (`eventTexts`): the queue stores and delivers the registry's own bytes. An
- * event normalized from another format goes as its encoding on the v1 line. Either way its keys
- * are columns, and the queue validates nothing again.
+ * event normalized from another format goes as its encoding on the endpoint's `mediaType`
+ * (`eventText`). Either way it is sent as stored, its keys are columns, and the queue validates
+ * nothing again.
  */
 async function fanOut(env: Env, config: RelayConfig, received: Received): Promise<Response> {
   const { envelope, unsupported, raw, format } = received;
   const { events } = envelope;
   const all = unsupported.length > 0 ? [...events, ...unsupported] : events;
-  // A normalized event is stored as plain JSON (its v1 encoding), so that the endpoint's own
-  // `mediaType` decides its line at delivery (outgoingMediaType), as for a body posted as JSON.
-  const mediaType = format === "distribution" ? received.mediaType : "application/json";
-  let texts: string[];
+  // Each event's stored text, by the envelope line it is written on, so that every queue sends
+  // it as it is: a distribution event's own bytes, on the line they came in; a normalized event
+  // encoded once per line that an enabled endpoint wants (its `mediaType`).
+  const enabled = config.endpoints.filter((endpoint) => !endpoint.disabled);
+  const lines =
+    format === "distribution"
+      ? [received.mediaType]
+      : [...new Set(enabled.map((endpoint) => endpoint.mediaType))];
+  const queuedOn = new Map<string, Map<Event, QueuedEvent>>();
   try {
-    texts =
-      format === "distribution"
-        ? eventTexts(raw, envelope, { mediaType })
-        : all.map((event, i) => {
-            // Named as the answer counts them: `events` first, then `unsupported`.
-            const at = i < events.length ? `events[${i}]` : `unsupported[${i - events.length}]`;
-            return eventText(event, EventsMediaType, at);
-          });
+    for (const line of lines) {
+      const texts =
+        format === "distribution"
+          ? eventTexts(raw, envelope, { mediaType: line })
+          : all.map((event, i) => {
+              // Named as the answer counts them: `events` first, then `unsupported`.
+              const at = i < events.length ? `events[${i}]` : `unsupported[${i - events.length}]`;
+              return eventText(event, line, at);
+            });
+      const queued = new Map<Event, QueuedEvent>();
+      all.forEach((event, i) => {
+        const { id, action, target } = event;
+        queued.set(event, { id, action, repository: target.repository, text: texts[i] as string });
+      });
+      queuedOn.set(line, queued);
+    }
   } catch (error) {
     // An event a queue row cannot hold: refused as a whole, before anything is queued.
     if (!(error instanceof EnvelopeError && error.tooLarge)) throw error;
@@ -96,17 +120,13 @@ async function fanOut(env: Env, config: RelayConfig, received: Received): Promis
       },
     );
   }
-  const queued = new Map<Event, QueuedEvent>();
-  all.forEach((event, i) => {
-    const { id, action, target } = event;
-    queued.set(event, { id, action, repository: target.repository, text: texts[i] as string });
-  });
   const outcomes: EndpointOutcome[] = [];
   const commits: Promise<void>[] = [];
   const failures: { endpoint: string; partition: number; error: unknown }[] = [];
-  for (const endpoint of config.endpoints) {
-    if (endpoint.disabled) continue;
-    const kept = all.filter(routesTo(endpoint));
+  for (const endpoint of enabled) {
+    const mediaType = format === "distribution" ? received.mediaType : endpoint.mediaType;
+    const queued = queuedOn.get(mediaType) as Map<Event, QueuedEvent>;
+    const kept = all.filter(routeOf(endpoint));
     const outcome: EndpointOutcome = {
       name: endpoint.name,
       queued: 0,

@@ -3,7 +3,7 @@
 // (and drawn), its last hour per minute (drawn), and the queue of each partition. Updated in place
 // on every refresh, like the table.
 
-import { CloudEventMediaType, CloudEventsBatchMediaType } from "registry-relay/formats";
+import { contentTypeOf, type EndpointFormat } from "registry-relay";
 import type {
   ActivityCounts,
   EndpointConfigView,
@@ -82,13 +82,9 @@ const formatNames: Record<string, string> = {
   cdevents: "CDEvents 0.5.1 artifact events in CloudEvents binary mode, one per POST",
 };
 
-/** The Content-Type of the endpoint's POSTs, as the relay sets it for its format. */
-function contentType(config: EndpointConfigView, format: string): string {
-  if (format === "cloudevents") {
-    return config.maxBatch > 1 ? CloudEventsBatchMediaType : CloudEventMediaType;
-  }
-  return format === "cdevents" ? "application/json" : config.mediaType;
-}
+/** The Content-Type of the endpoint's POSTs: the core's rule, the one the relay sends by. */
+const contentType = (config: EndpointConfigView, format: EndpointFormat): string =>
+  contentTypeOf(format, config.mediaType, config.maxBatch);
 
 /** The settings shown, as label → value (and an optional tooltip). */
 function settings(config: EndpointConfigView): [string, string, string?][] {

@@ -248,7 +248,7 @@ export function describeTarget(repository: string, target: TargetFields): string
  * ```
  */
 export function endpointRouting(config: Partial<Pick<EndpointConfigView, "format" | "match">>): {
-  format: string;
+  format: EndpointConfigView["format"];
   match: string | null;
 } {
   const rules = Object.entries(config.match ?? {}).flatMap(([key, list]) =>
