@@ -46,6 +46,7 @@ export const extraSuites = [
   ["load", "npm", ["run", "--silent", "test:load"]],
   ["start", "npm", ["run", "--silent", "test:start"]],
   ["package", "npm", ["run", "--silent", "test:package"]],
+  ["size", "npm", ["run", "--silent", "size"]],
 ];
 
 const suite = ([name, command, args]) => [

@@ -2,6 +2,7 @@
 // with esbuild, importing the core from source as `registry-relay`, and measures the console's
 // JS next to the core's (bundled, minified, gzip -9).
 // Usage: node examples/browser-admin/build.mjs
+import { readFileSync } from "node:fs";
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,11 +13,15 @@ export const consoleDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(consoleDir, "../..");
 export const distDir = join(consoleDir, "dist");
 
-/** `registry-relay` (and `/formats`) → the core's source, so the console uses this repo's code. */
-const alias = {
-  "registry-relay": join(repoRoot, "src/index.ts"),
-  "registry-relay/formats": join(repoRoot, "src/formats/index.ts"),
-};
+/**
+ * `registry-relay` and its subpaths → the core's source (jsr.json maps every entry point to its
+ * file), so the console uses this repo's code.
+ */
+const alias = Object.fromEntries(
+  Object.entries(JSON.parse(readFileSync(join(repoRoot, "jsr.json"), "utf8")).exports).map(
+    ([subpath, file]) => [`registry-relay${subpath.slice(1)}`, join(repoRoot, file)],
+  ),
+);
 
 async function bundle(entry, { platform, sourcemap }) {
   const result = await esbuild.build({

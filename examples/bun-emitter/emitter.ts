@@ -13,7 +13,9 @@
 //
 // stdout: one `queued …` line per event, then `metrics {…}`. Exit code 1 if any event was
 // dead-lettered, 2 for bad settings.
-import { ConfigError, createBridge, Endpoint, type Event } from "registry-relay";
+import { Endpoint, type Event } from "registry-relay";
+import { createBridge } from "registry-relay/bridge";
+import { ConfigError, parseEndpointConfig } from "registry-relay/config";
 import { buildImage } from "./image.ts";
 
 function fail(message: string): never {
@@ -42,13 +44,14 @@ try {
   endpoint = new Endpoint(
     "relay",
     url,
-    {
+    // From the environment, so checked as a config file is: Go durations, bounds, key names.
+    parseEndpointConfig({
       // A list, as in distribution's config: `headers: { Authorization: [Bearer <token>] }`.
       headers: token ? { Authorization: [`Bearer ${token}`] } : {},
       timeout: "5s",
       strategy: { type: "exponential", base: backoff, factor: backoff, max: "5s" },
       maxAttempts: Number(maxAttemptsText),
-    },
+    }),
     {
       onDeadLetter: (letter) => {
         deadLettered += letter.events.length;

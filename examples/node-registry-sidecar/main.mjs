@@ -18,7 +18,8 @@
 //                            (default sidecar-spool.jsonl)
 //   SIDECAR_DEAD_LETTERS     envelopes the relay refused for good (default sidecar-dead-letters.jsonl)
 import { appendFile, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { ConfigError, EnvelopeError, parseDuration, parseEnvelope } from "registry-relay";
+import { EnvelopeError, parseEnvelope } from "registry-relay";
+import { ConfigError, parseDuration } from "registry-relay/config";
 import { createSidecar } from "./sidecar.mjs";
 
 const env = process.env;

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the sidecar from this repository's source: Node 20 cannot run the core's TypeScript, so
-// esbuild bundles main.mjs with "registry-relay" mapped to ../../src/index.ts, then it runs in
+// esbuild bundles main.mjs with "registry-relay" (and its subpaths) mapped to ../../src, then it runs in
 // this process (signals reach it directly). With the published package, run `node main.mjs`.
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -11,6 +11,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const outdir = join(root, ".tmp", "examples");
 mkdirSync(outdir, { recursive: true });
+// Every entry point of the package, to its source file: jsr.json maps them (".": src/index.ts).
+const { exports } = JSON.parse(readFileSync(join(root, "jsr.json"), "utf8"));
+const alias = Object.fromEntries(
+  Object.entries(exports).map(([subpath, file]) => [
+    `registry-relay${subpath.slice(1)}`,
+    join(root, file),
+  ]),
+);
 // One bundle per process: two sidecars started at once must not overwrite each other's file.
 const outfile = join(outdir, `node-registry-sidecar-${process.pid}.mjs`);
 
@@ -21,10 +29,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  alias: {
-    "registry-relay": join(root, "src", "index.ts"),
-    "registry-relay/hono": join(root, "src", "hono", "index.ts"),
-  },
+  alias,
   logLevel: "warning",
 });
 const removeBundle = () => rmSync(outfile, { force: true });

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import type { ConfigIssue } from "registry-relay";
+ * import type { ConfigIssue } from "registry-relay/config";
  * const show = (issue: ConfigIssue) => `${issue.key || "(root)"}: ${issue.message}`;
  * ```
  */
@@ -19,7 +19,7 @@ export interface ConfigIssue {
  *
  * @example
  * ```ts
- * import { ConfigError, parseEndpointConfig } from "registry-relay";
+ * import { ConfigError, parseEndpointConfig } from "registry-relay/config";
  * try { parseEndpointConfig({ timeout: "1 second" }); } catch (e) {
  *   if (e instanceof ConfigError) console.error(e.key, e.reason); // timeout "1 second" is not a duration ...
  * }

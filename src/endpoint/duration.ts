@@ -18,7 +18,7 @@ const durationPart = /(\d+\.?\d*|\.\d+)(ns|us|ms|s|m|h)/g;
  *
  * @example
  * ```ts
- * import { parseDuration } from "registry-relay";
+ * import { parseDuration } from "registry-relay/config";
  * parseDuration("1h30m"); // 5400000
  * parseDuration(250);     // 250
  * ```

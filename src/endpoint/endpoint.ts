@@ -1,17 +1,19 @@
 // One notification endpoint in memory, as distribution builds it: ignore filter → queue → retry →
-// HTTP sink, with distribution's defaults and our limits, partitions and redaction.
+// HTTP sink, with distribution's defaults and our limits, partitions and redaction. It takes typed
+// settings, as distribution's NewEndpoint: untyped input is parseEndpointConfig's to check.
 
+import { outputFormatOf } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
+import { atLeast } from "../sinks/defaults.ts";
 import { redactUrl } from "../sinks/http-errors.ts";
 import { HttpPost } from "../sinks/http-post.ts";
-import { IgnoredSink } from "../sinks/ignored.ts";
 import { EndpointMetrics, type EndpointMetricsSnapshot } from "../sinks/metrics.ts";
 import { EventQueue } from "../sinks/queue.ts";
 import { type DeadLetter, RetryingSink } from "../sinks/retrying.ts";
 import { type Sink, SinkClosedError } from "../sinks/sink.ts";
 import { Breaker, type Clock, ExponentialBackoff } from "../sinks/strategies.ts";
-import { type EndpointConfig, type EndpointConfigInput, parseEndpointConfig } from "./config.ts";
 import { routesTo } from "./routing.ts";
+import { type EndpointConfig, type EndpointSettings, withDefaults } from "./settings.ts";
 
 /**
  * Runtime hooks of an {@link Endpoint} (what a configuration file cannot express).
@@ -57,13 +59,8 @@ export interface EndpointOptions {
  */
 export function partitionOf(repository: string, partitions: number): number {
   if (partitions <= 1) return 0;
-  // Repository names are ASCII (lowercase, digits, separators): their chars are the UTF-8 bytes
-  // they are, hashed without encoding; anything else goes through a real encoder.
-  const bytes = /[^\0-\x7f]/.test(repository) ? utf8.encode(repository) : undefined;
   let hash = 0x811c9dc5;
-  for (let i = 0; i < (bytes ?? repository).length; i++) {
-    hash = Math.imul(hash ^ (bytes ? (bytes[i] as number) : repository.charCodeAt(i)), 0x01000193);
-  }
+  for (const byte of utf8.encode(repository)) hash = Math.imul(hash ^ byte, 0x01000193);
   return (hash >>> 0) % partitions;
 }
 
@@ -76,7 +73,8 @@ const utf8 = /* @__PURE__ */ new TextEncoder();
  *
  * @example
  * ```ts
- * import { parseEndpointConfig, strategyFor } from "registry-relay";
+ * import { strategyFor } from "registry-relay";
+ * import { parseEndpointConfig } from "registry-relay/config";
  * const strategy = strategyFor(parseEndpointConfig({ threshold: 5, backoff: "2s" })); // Breaker(5, 2000)
  * strategy.restore({ failures: 5, lastFailureAt: Date.now() - 500 });
  * strategy.proceed([]); // ≈ 1500
@@ -92,53 +90,8 @@ export function strategyFor<E = Event>(
     : new Breaker<E>(chosen.threshold, chosen.backoff, options);
 }
 
-/** Splits each write by partition, keeping order within a partition. */
-class PartitionRouter implements Sink<Event> {
-  readonly #queues: EventQueue<Event>[];
-  #closing: Promise<void> | undefined;
-
-  constructor(queues: EventQueue<Event>[]) {
-    this.#queues = queues;
-  }
-
-  write(...events: Event[]): Promise<void> {
-    if (this.#closing) return Promise.reject(new SinkClosedError("endpoint"));
-    const queues = this.#queues;
-    const { length } = queues;
-    // One queue, or one event (a registry's usual write): straight to its queue.
-    if (length === 1 || events.length === 1) {
-      try {
-        const only = length === 1 ? 0 : partitionOf((events[0] as Event).target.repository, length);
-        return (queues[only] as EventQueue<Event>).write(...events);
-      } catch (error) {
-        return Promise.reject(error); // as the async path: a bad event rejects, never throws
-      }
-    }
-    return this.#split(events);
-  }
-
-  async #split(events: Event[]): Promise<void> {
-    const queues = this.#queues;
-    const groups = new Map<number, Event[]>();
-    for (const event of events) {
-      const partition = partitionOf(event.target.repository, queues.length);
-      (groups.get(partition) ?? (groups.set(partition, []).get(partition) as Event[])).push(event);
-    }
-    const results = await Promise.allSettled(
-      [...groups].map(([partition, group]) => queues[partition]?.write(...group)),
-    );
-    const failed = results.find((result) => result.status === "rejected");
-    if (failed) throw failed.reason;
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= Promise.all(this.#queues.map((queue) => queue.close())).then(() => {});
-    return this.#closing;
-  }
-}
-
 /**
- * One endpoint: `IgnoredSink → EventQueue → RetryingSink → HttpSink`, as distribution's
+ * One endpoint: its filter, then `EventQueue → RetryingSink → HttpSink`, as distribution's
  * `NewEndpoint` (defaults: timeout 1 s, breaker threshold 10, backoff 1 s), plus dead letters,
  * limits, batching, signing and `partitions` (one queue, retry state and HTTP sink per partition;
  * events are routed by repository, see {@link partitionOf}; `capacity` is per partition).
@@ -146,8 +99,12 @@ class PartitionRouter implements Sink<Event> {
  * draining lasts as long as the retries: up to `maxAge`, 3 days unless configured, or forever
  * with `maxAge: 0` and no `maxAttempts`, as upstream).
  * Its filter is the endpoint's routing (`routesTo`): the `format`'s own rule, the ignore lists
- * and `match`. `format` `cloudevents` or `cdevents` sends CloudEvents or CDEvents (see
- * registry-relay/formats) instead of envelopes.
+ * and `match`. `format` is `distribution` (envelopes) or an {@link OutputFormat}: registry-relay/
+ * formats' `cloudEventsFormat` and `cdEventsFormat` (or `outputFormats[name]` for a
+ * configuration's name), or your own.
+ * Settings are typed (durations in ms); a config file's keys are `parseEndpointConfig`'s to check
+ * first (Go durations, bounds, typos), and its output is valid settings. Each part checks what it
+ * is given (a `TypeError` or `RangeError` naming the setting).
  * `metrics()`, `toString()` and `JSON.stringify` never show header values or secrets.
  *
  * @example
@@ -164,22 +121,29 @@ class PartitionRouter implements Sink<Event> {
  */
 export class Endpoint implements Sink<Event> {
   readonly name: string;
-  readonly #config: EndpointConfig;
+  readonly #config: Omit<EndpointConfig, "format"> & { format: string };
   readonly #url: string;
   readonly #metrics = new EndpointMetrics();
-  readonly #head: Sink<Event>;
+  /** One queue per partition. */
+  readonly #queues: EventQueue<Event>[];
+  /** The endpoint's routing: what it takes (the ignore filter, `match`, the format's own). */
+  readonly #routes: (event: Event) => boolean;
+  #closing: Promise<void> | undefined;
 
   constructor(
     name: string,
     url: string,
-    config: EndpointConfigInput | EndpointConfig = {},
+    settings: EndpointSettings = {},
     options: EndpointOptions = {},
   ) {
-    const cfg = parseEndpointConfig(config);
-    this.#config = cfg;
+    const who = `endpoint ${name}`;
+    const cfg = withDefaults(settings);
+    atLeast(`${who}: partitions`, cfg.partitions, 1, "an integer");
+    const format = outputFormatOf(cfg.format, who);
+    this.#config = { ...cfg, format: format.name };
     this.name = name;
     const target = url || cfg.url;
-    if (!target) throw new TypeError(`endpoint ${name}: url is required`);
+    if (!target) throw new TypeError(`${who}: url is required`);
     this.#url = redactUrl(target);
     const metrics = this.#metrics;
     // One set of options for each part, which reads its own keys: HttpPost (HttpSink's POSTs,
@@ -189,23 +153,21 @@ export class Endpoint implements Sink<Event> {
     const parts = {
       ...options,
       ...cfg,
+      format,
       metrics,
       onIngress: (events: Event[]) => metrics.ingress(events.length),
       onEgress: (events: Event[]) => metrics.egress(events.length),
     };
-    const router = new PartitionRouter(
-      Array.from(
-        { length: cfg.partitions },
-        () =>
-          new EventQueue(
-            new RetryingSink(new HttpPost(target, parts), strategyFor(cfg, options), parts),
-            parts,
-          ),
-      ),
+    this.#queues = Array.from(
+      { length: cfg.partitions },
+      () =>
+        new EventQueue(
+          new RetryingSink(new HttpPost(target, parts), strategyFor(cfg, options), parts),
+          parts,
+        ),
     );
     // The relay's rule (routing.ts): the format's own, distribution's ignore lists, `match`.
-    const routes = routesTo(cfg);
-    this.#head = new IgnoredSink(router, (event) => !routes(event));
+    this.#routes = routesTo({ ...cfg, format });
   }
 
   /** The endpoint's URL with userinfo and query values redacted. */
@@ -218,12 +180,34 @@ export class Endpoint implements Sink<Event> {
     return this.#config.disabled;
   }
 
-  write(...events: Event[]): Promise<void> {
-    return this.#head.write(...events);
+  /**
+   * Queues the events the endpoint takes, each in its repository's partition (order kept within
+   * one); what it does not take is dropped first, as distribution's ignore filter does, and never
+   * counts in a metric. Resolves once every one is queued.
+   */
+  async write(...events: Event[]): Promise<void> {
+    if (this.#closing) throw new SinkClosedError(`endpoint ${this.name}`);
+    const queues = this.#queues;
+    const groups: Event[][] = [];
+    for (const event of events) {
+      if (!this.#routes(event)) continue;
+      const partition = partitionOf(event.target.repository, queues.length);
+      const group = groups[partition];
+      if (group) group.push(event);
+      else groups[partition] = [event];
+    }
+    // Partitions are independent: every group is handed over before a failure is reported.
+    const results = await Promise.allSettled(
+      groups.map((group, partition) => queues[partition]?.write(...group)),
+    );
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
+  /** Drains every partition's queue, then closes it (see above for how long that may take). */
   close(): Promise<void> {
-    return this.#head.close();
+    this.#closing ??= Promise.all(this.#queues.map((queue) => queue.close())).then(() => {});
+    return this.#closing;
   }
 
   /** A copy of the counters (never any header value or secret). */

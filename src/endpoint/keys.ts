@@ -8,8 +8,8 @@ import {
   EventsMediaType,
   EventsMediaTypeV2,
 } from "../event/constants.ts";
+import { ENDPOINT_FORMATS } from "../event/output.ts";
 import { endpointDefaults as defaults } from "../sinks/defaults.ts";
-import { ENDPOINT_FORMATS } from "../sinks/http-body.ts";
 import { token } from "../sinks/http-request.ts";
 import { secretBytes } from "../webhooks/hmac.ts";
 import {

@@ -1,33 +1,33 @@
 // Which events an endpoint takes: the one rule the in-memory Endpoint and the relay's ingest both
 // route with. Its output format first (an event it cannot be sent as is not queued), then
 // distribution's ignore rules, then the endpoint's `match` subscription.
+import { distributionFormat, type OutputFormat } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
-import { cdEventTypeOf } from "../formats/cdevents.ts";
-import { isUnsupportedAction } from "../formats/model.ts";
-import type { EndpointFormat } from "../sinks/http-body.ts";
 import { ignoredBy } from "../sinks/ignored.ts";
 import { type MatchRules, matchedBy } from "../sinks/match.ts";
 
 /** The keys of an endpoint's configuration that routing reads. */
 export interface RoutingRules {
-  format?: EndpointFormat | undefined;
+  /** The output format (its `accepts`); default `distributionFormat`. */
+  format?: OutputFormat | undefined;
   match?: MatchRules | undefined;
   ignore?: { mediatypes?: readonly string[]; actions?: readonly string[] } | undefined;
 }
 
 /**
- * An endpoint's routing as a predicate: `true` for an event it takes. A `distribution` endpoint
- * takes every event but other registries' own types (a Harbor scan has no envelope form; a
- * GitLab `rename` does); a `cdevents` endpoint
- * only what has a CDEvents type (`cdEventTypeOf`: no blobs, no mounts); a `cloudevents` endpoint
- * takes every event, other registries' own types included. Then the ignore rules drop, and the
- * `match` rules must all match.
+ * An endpoint's routing as a predicate: `true` for an event it takes. First what its output
+ * format can carry (`accepts`): distribution envelopes take every event but other registries'
+ * own types (a Harbor scan has no envelope form; a GitLab `rename` does); CDEvents only what has
+ * a CDEvents type (`cdEventTypeOf`: no blobs, no mounts); CloudEvents every event. Then the
+ * ignore rules drop, and the `match` rules must all match.
  *
  * @example
  * ```ts
- * import { parseEndpointConfig, routesTo } from "registry-relay";
+ * import { routesTo } from "registry-relay";
+ * import { parseEndpointConfig } from "registry-relay/config";
+ * import { outputFormats } from "registry-relay/formats";
  * const config = parseEndpointConfig({ url: "https://hooks.example.com/in", match: { tags: ["v*"] } });
- * const taken = envelope.events.filter(routesTo(config));
+ * const taken = envelope.events.filter(routesTo({ ...config, format: outputFormats[config.format] }));
  * ```
  */
 export function routesTo(rules: RoutingRules): (event: Event) => boolean {
@@ -36,12 +36,6 @@ export function routesTo(rules: RoutingRules): (event: Event) => boolean {
     actions: rules.ignore?.actions ?? [],
   });
   const matched = matchedBy(rules.match);
-  const format = rules.format ?? "distribution";
-  const sendable = (event: Event) =>
-    format === "cloudevents"
-      ? true
-      : format === "cdevents"
-        ? cdEventTypeOf(event) !== undefined
-        : !isUnsupportedAction(event.action);
-  return (event) => sendable(event) && !ignored(event) && matched(event);
+  const format = rules.format ?? distributionFormat;
+  return (event) => format.accepts(event) && !ignored(event) && matched(event);
 }

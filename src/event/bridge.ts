@@ -19,13 +19,16 @@ import type {
   Target,
 } from "./schema.ts";
 
+// `registry-relay/bridge` is this module: with the ids and timestamps events are made with.
+export { formatTimestamp, uuidv4, uuidv7 } from "./ids.ts";
+
 /**
  * Options of `createBridge`: the records every event of one registry request carries and how
  * targets, ids and timestamps are made.
  *
  * @example
  * ```ts
- * import type { BridgeOptions } from "registry-relay";
+ * import type { BridgeOptions } from "registry-relay/bridge";
  * const options: BridgeOptions = {
  *   source: { addr: "registry-0:5000", instanceID: "0a7d2c5e-1f7d-4a8e-9a52-0f2f4d4c1b7a" },
  *   actor: { name: "alice" },
@@ -59,7 +62,7 @@ export interface BridgeOptions {
  *
  * @example
  * ```ts
- * import type { ManifestDescriptor } from "registry-relay";
+ * import type { ManifestDescriptor } from "registry-relay/bridge";
  * const manifest: ManifestDescriptor = {
  *   mediaType: "application/vnd.oci.image.manifest.v1+json",
  *   digest: "sha256:3e0ad3a67c04032083fd0cdc35d06ca1dfc2acd598205e64ac2d3342ba541af3",
@@ -79,7 +82,7 @@ export interface ManifestDescriptor {
  *
  * @example
  * ```ts
- * import type { BlobDescriptor } from "registry-relay";
+ * import type { BlobDescriptor } from "registry-relay/bridge";
  * const layer: BlobDescriptor = { digest: "sha256:29836e8468e0...", size: 2811 };
  * ```
  */
@@ -92,7 +95,7 @@ export type BlobDescriptor = Descriptor & { digest: string; size: number };
  *
  * @example
  * ```ts
- * import type { ManifestEventOptions } from "registry-relay";
+ * import type { ManifestEventOptions } from "registry-relay/bridge";
  * const extras: ManifestEventOptions = { tag: "latest" };
  * ```
  */
@@ -106,7 +109,7 @@ export interface ManifestEventOptions {
  *
  * @example
  * ```ts
- * import { createBridge, type Bridge } from "registry-relay";
+ * import { createBridge, type Bridge } from "registry-relay/bridge";
  * const bridge: Bridge = createBridge(options);
  * await sink.write(bridge.tagDeleted("team/app", "old"));
  * ```
@@ -254,7 +257,8 @@ function trimBase(baseUrl: string): string {
  *   names the method and the field).
  * @example
  * ```ts
- * import { createBridge, encodeEnvelope } from "registry-relay";
+ * import { encodeEnvelope } from "registry-relay";
+ * import { createBridge } from "registry-relay/bridge";
  * const bridge = createBridge({
  *   source: { addr: "registry-0:5000", instanceID: "0a7d2c5e-1f7d-4a8e-9a52-0f2f4d4c1b7a" },
  *   actor: { name: "alice" },

@@ -4,7 +4,7 @@
 import type { EnvelopeMediaType } from "./constants.ts";
 import { EventsMediaTypeV2 } from "./constants.ts";
 import { EVENT, type Fields, isObject, type JsonObject, MAP, OBJECTS } from "./fields.ts";
-import { unwritable } from "./limits.ts";
+import { child } from "./limits.ts";
 import type { Envelope } from "./schema.ts";
 
 /**
@@ -55,7 +55,16 @@ function quote(value: string): string {
     : `"${value}"`;
 }
 
-class EncodeFailure extends Error {}
+/** A value JSON cannot hold; `keys` is its path, filled in as the writers unwind. */
+class EncodeFailure extends Error {
+  keys: (string | number)[] = [];
+}
+
+/** `error` with `key` put in front of its path, when it is an EncodeFailure. */
+const at = (error: unknown, key: string | number): unknown => {
+  if (error instanceof EncodeFailure) error.keys.unshift(key);
+  return error;
+};
 
 const indents: string[] = ["\n"];
 const newline = (depth: number): string => {
@@ -122,9 +131,14 @@ function writeArray(items: readonly unknown[], depth: number, item: Writer): str
   if (items.length === 0) return "[]";
   const inner = newline(depth + 1);
   let out = "[";
-  for (let i = 0; i < items.length; i++) {
-    const value = items[i];
-    out += `${i === 0 ? "" : ","}${inner}${value === undefined ? "null" : item(value, depth + 1)}`;
+  let i = 0;
+  try {
+    for (; i < items.length; i++) {
+      const value = items[i];
+      out += `${i === 0 ? "" : ","}${inner}${value === undefined ? "null" : item(value, depth + 1)}`;
+    }
+  } catch (error) {
+    throw at(error, i);
   }
   return `${out}${newline(depth)}]`;
 }
@@ -133,22 +147,29 @@ function writeObject(object: JsonObject, depth: number, known?: Shape): string {
   const inner = newline(depth + 1);
   let out = "{";
   let separator = "";
-  if (known !== undefined) {
-    const { keys, quoted, writers, zeros } = known;
-    for (let k = 0; k < keys.length; k++) {
-      const value = object[keys[k] as string];
-      const text = value === undefined ? zeros[k] : (writers[k] ?? writeAny)(value, depth + 1);
-      if (text === undefined) continue;
-      out += separator + inner + quoted[k] + text;
+  let current = ""; // the key being written, for the path of a failure
+  try {
+    if (known !== undefined) {
+      const { keys, quoted, writers, zeros } = known;
+      for (let k = 0; k < keys.length; k++) {
+        current = keys[k] as string;
+        const value = object[current];
+        const text = value === undefined ? zeros[k] : (writers[k] ?? writeAny)(value, depth + 1);
+        if (text === undefined) continue;
+        out += separator + inner + quoted[k] + text;
+        separator = ",";
+      }
+    }
+    for (const key in object) {
+      if (known?.known.has(key) || !Object.hasOwn(object, key)) continue;
+      current = key;
+      const value = object[key];
+      if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
+      out += `${separator}${inner}${quote(key)}: ${writeAny(value, depth + 1)}`;
       separator = ",";
     }
-  }
-  for (const key in object) {
-    if (known?.known.has(key) || !Object.hasOwn(object, key)) continue;
-    const value = object[key];
-    if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
-    out += `${separator}${inner}${quote(key)}: ${writeAny(value, depth + 1)}`;
-    separator = ",";
+  } catch (error) {
+    throw at(error, current);
   }
   return separator === "" ? "{}" : `${out}${newline(depth)}}`;
 }
@@ -231,7 +252,7 @@ export function encodeEnvelope(envelope: Envelope, options: EncodeEnvelopeOption
   try {
     return write(envelope, 0);
   } catch (error) {
-    throw failure(error, envelope, 0, "");
+    throw failure(error, "");
   }
 }
 
@@ -249,18 +270,14 @@ export function encodeEvent(event: unknown, mediaType?: string, path = "events[0
   try {
     return write(event, 2);
   } catch (error) {
-    throw failure(error, event, 2, path);
+    throw failure(error, path);
   }
 }
 
-/** What a writer threw for `value` (at `depth`, found at `path`): a TypeError naming the path of
- * the value at fault, or the error itself when it is not an encoding failure. */
-function failure(error: unknown, value: unknown, depth: number, path: string): unknown {
+/** What a writer threw for the value at `path`: a TypeError naming the path of the value at
+ * fault, or the error itself when it is not an encoding failure. */
+function failure(error: unknown, path: string): unknown {
   if (!(error instanceof EncodeFailure)) return error;
-  // The first value that cannot be written, or the first level past the writer's 1000.
-  const at =
-    typeof value === "object" && value !== null
-      ? unwritable(value, depth, path, undefined, 1000)?.path
-      : path;
-  return new TypeError(`encodeEnvelope: ${at ? `${at}: ` : ""}${error.message}`);
+  const where = error.keys.reduce(child, path);
+  return new TypeError(`encodeEnvelope: ${where ? `${where}: ` : ""}${error.message}`);
 }

@@ -14,7 +14,7 @@ function formatUuid(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { uuidv4 } from "registry-relay";
+ * import { uuidv4 } from "registry-relay/bridge";
  * uuidv4(); // "5b1b8c3e-1f7d-4a8e-9a52-0f2f4d4c1b7a"
  * ```
  */
@@ -26,7 +26,8 @@ export function uuidv4(): string {
   return formatUuid(bytes);
 }
 
-const MAX_UNIX_MS = 2 ** 48 - 1;
+// 2^48 - 1, as a literal: a computed constant would survive tree-shaking in esbuild.
+const MAX_UNIX_MS = 281_474_976_710_655;
 
 /** Monotonic state: the latest time asked for, the last millisecond written and its counter. */
 interface Sequence {
@@ -51,7 +52,7 @@ const explicitSequence: Sequence = { asked: -1, ms: -1, counter: 0 };
  * @throws RangeError if `now` is not such an integer.
  * @example
  * ```ts
- * import { uuidv7 } from "registry-relay";
+ * import { uuidv7 } from "registry-relay/bridge";
  * uuidv7(); // "0190b7a2-3c1e-7a44-9d1b-2f0c9e5a7b31"
  * uuidv7(Date.UTC(2025, 0, 1)).slice(0, 13); // "01941f29-7c00"
  * ```
@@ -119,7 +120,7 @@ function preciseNow(): { ms: number; nanos: number } {
  *   or `nanos` that is not an integer in range.
  * @example
  * ```ts
- * import { formatTimestamp } from "registry-relay";
+ * import { formatTimestamp } from "registry-relay/bridge";
  * formatTimestamp(new Date("2006-01-02T15:04:05Z")); // "2006-01-02T15:04:05Z"
  * formatTimestamp(new Date("2006-01-02T15:04:05Z"), 120_000); // "2006-01-02T15:04:05.00012Z"
  * formatTimestamp(); // "2026-11-27T17:19:34.297644813Z" (now)
@@ -158,15 +159,13 @@ const TIMESTAMP =
  * ```
  */
 export function isTimestamp(value: string): boolean {
-  if (!TIMESTAMP.test(value)) return false;
-  // Fixed offsets (YYYY-MM-DD) read without capture groups: this runs once per received event.
-  const digit = (at: number) => value.charCodeAt(at) - 48;
-  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
-  const month = digit(5) * 10 + digit(6);
-  const day = digit(8) * 10 + digit(9);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  // 31 for Jan, Mar, May, Jul, Aug, Oct, Dec; 30 for the rest; February by leap year.
-  const days = month === 2 ? (leap ? 29 : 28) : 30 + ((month + (month >> 3)) & 1);
-  return day <= days;
+  const year = +value.slice(0, 4);
+  const month = +value.slice(5, 7);
+  const day = +value.slice(8, 10);
+  // Days past 28 in each month (out of range: NaN, which no day is below), and Feb 29 in leap
+  // years: centuries are leap years when divisible by 400, other years by 4.
+  const leap = month === 2 && year % (year % 100 ? 4 : 400) === 0;
+  return (
+    TIMESTAMP.test(value) && day > 0 && day <= 28 + +("303232332323"[month - 1] as string) + +leap
+  );
 }

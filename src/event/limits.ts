@@ -1,6 +1,6 @@
 // The limits that keep every accepted envelope storable and encodable, the walk that checks them
-// on a parsed value, and the issue paths they are reported with. Nothing here recurses: bodies
-// may nest 100k levels deep.
+// on a parsed value, and the issue paths they are reported with. The walk recurses at most
+// `deepest` levels, however deep the value: bodies may nest 100k levels.
 
 /**
  * The deepest nesting parseEnvelope accepts: arrays and objects inside each other, the envelope
@@ -44,7 +44,8 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
  *
  * @example
  * ```ts
- * import { MAX_EVENT_KEY_BYTES, uuidv7 } from "registry-relay";
+ * import { MAX_EVENT_KEY_BYTES } from "registry-relay";
+ * import { uuidv7 } from "registry-relay/bridge";
  * const id = uuidv7();
  * console.log(id.length <= MAX_EVENT_KEY_BYTES); // true
  * ```
@@ -61,33 +62,26 @@ export interface Finding {
 // Issue paths
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-/** `key` (a property or an array index) inside `base`, for keys known to be identifiers. */
-export const join = (base: string, key: string | number): string =>
-  typeof key === "number" ? `${base}[${key}]` : `${base}.${key}`;
 /** The path of `key` (a property or an array index) inside `base`. */
 export const child = (base: string, key: string | number): string =>
   typeof key === "string" && !IDENTIFIER.test(key)
     ? `${base}[${JSON.stringify(key)}]`
-    : base
-      ? join(base, key)
-      : `${key}`;
+    : !base
+      ? `${key}`
+      : typeof key === "number"
+        ? `${base}[${key}]`
+        : `${base}.${key}`;
 
 // ---------------------------------------------------------------------------------------------
 // Walking a parsed value: depth, and values the encoder cannot write.
 
-interface Frame {
-  value: object;
-  level: number;
-  parent?: Frame;
-  key: string | number;
-}
-
 /**
- * Walks the object `value` at nesting `level` (found at `path`) without recursion, as the
- * encoder would write it (own enumerable keys; `undefined`, functions and symbols skipped in
- * objects): the first container deeper than `deepest` levels or value JSON cannot hold is the
- * issue, with its path. Objects with a `toJSON` method (parsed input only) are walked as they
- * are. `skip`: a key of `value` to leave out.
+ * Walks the object `value` at nesting `level` (found at `path`) as the encoder would write it
+ * (own enumerable keys, in order; `undefined`, functions and symbols skipped in objects): the
+ * first container deeper than `deepest` levels or value JSON cannot hold is the issue, with its
+ * path. It recurses only down to `deepest`, so cycles and deep values end there. Objects with a
+ * `toJSON` method (parsed input only) are walked as they are. `skip`: a key of `value` to leave
+ * out.
  */
 export function unwritable(
   value: object,
@@ -96,42 +90,41 @@ export function unwritable(
   skip?: string,
   deepest = MAX_JSON_DEPTH,
 ): Finding | undefined {
-  const stack: Frame[] = [{ value, level, key: "" }];
-  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const container = frame.value as Record<string, unknown>;
+  // Keys from the member at fault up, collected on the way out: paths are built only for it.
+  const keys: (string | number)[] = [];
+  const walk = (container: Record<string, unknown>, depth: number): string | undefined => {
     const isArray = Array.isArray(container);
     for (const key in container) {
+      if (!Object.hasOwn(container, key) || (key === skip && depth === level)) continue;
       const item = container[key];
       const type = typeof item;
-      if (!Object.hasOwn(container, key) || (key === skip && !frame.parent)) continue;
-      if (!isArray && (type === "undefined" || type === "function" || type === "symbol")) continue;
-      const at = isArray ? +key : key;
       let problem: string | undefined;
       if (type === "number") {
         if (!Number.isFinite(item)) problem = `${item} is not a JSON number`;
-      } else if (type === "object" && item !== null) {
-        if (frame.level >= deepest) problem = TOO_DEEP;
-        else stack.push({ value: item as object, level: frame.level + 1, parent: frame, key: at });
-      } else if (type !== "string" && type !== "boolean" && type !== "undefined" && item !== null) {
+      } else if (type === "object") {
+        if (item) {
+          problem =
+            depth < deepest
+              ? walk(item as Record<string, unknown>, depth + 1)
+              : `nests deeper than MAX_JSON_DEPTH (${MAX_JSON_DEPTH} levels)`;
+        }
+      } else if (type === "bigint" || (isArray && (type === "function" || type === "symbol"))) {
+        // Objects skip undefined, functions and symbols; arrays write undefined as null.
         problem = `a ${type} cannot be written as JSON`;
       }
       if (problem) {
-        // The path is built only here, for the one member at fault.
-        const keys = [at];
-        for (let f = frame; f.parent; f = f.parent) keys.unshift(f.key);
-        return { path: keys.reduce(child, path), message: problem };
+        keys.unshift(isArray ? +key : key);
+        return problem;
       }
     }
-  }
-  return undefined;
+    return undefined;
+  };
+  const message = walk(value as Record<string, unknown>, level);
+  return message ? { path: keys.reduce(child, path), message } : undefined;
 }
 
-/** The message of a container nested deeper than MAX_JSON_DEPTH. */
-const TOO_DEEP = `nests deeper than MAX_JSON_DEPTH (${MAX_JSON_DEPTH} levels)`;
-
-let encoder: TextEncoder | undefined;
+const encoder = /* @__PURE__ */ new TextEncoder();
+/** `text` in UTF-8. */
+export const utf8Bytes = (text: string): Uint8Array => encoder.encode(text);
 /** UTF-8 bytes of `text`. */
-export function utf8Length(text: string): number {
-  encoder ??= new TextEncoder();
-  return encoder.encode(text).length;
-}
+export const utf8Length = (text: string): number => utf8Bytes(text).length;

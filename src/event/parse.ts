@@ -6,7 +6,7 @@
 // own check (raw.ts, eventTexts), so receivers that only parse do not carry the encoder.
 
 import { bodyText } from "./decode.ts";
-import { duplicateEventsIssue, jsonIssue } from "./scan.ts";
+import { parseJson } from "./scan.ts";
 import type { Envelope } from "./schema.ts";
 import { checkEnvelope } from "./validate.ts";
 
@@ -39,9 +39,6 @@ export type SafeParseEnvelopeResult =
   | { success: true; envelope: Envelope }
   | { success: false; issues: EnvelopeIssue[] };
 
-/** What the message of a size limit issue says (validate.ts): what `tooLarge` looks for. */
-const SIZE_LIMIT = / over MAX_EVENT_/;
-
 /**
  * Thrown by `parseEnvelope` for a body that is not a valid envelope, and by `eventTexts` for an
  * event too large to store. `issues` lists every problem (up to 50) with its path; the message
@@ -62,10 +59,10 @@ const SIZE_LIMIT = / over MAX_EVENT_/;
  */
 export class EnvelopeError extends Error {
   override readonly name = "EnvelopeError";
-  readonly issues: EnvelopeIssue[];
+  declare readonly issues: EnvelopeIssue[];
   /** Every issue is a size limit: its message says "over MAX_EVENT_BYTES" or "over
    * MAX_EVENT_KEY_BYTES". False when there is no issue. */
-  readonly tooLarge: boolean;
+  declare readonly tooLarge: boolean;
 
   constructor(issues: EnvelopeIssue[]) {
     const shown = issues
@@ -74,7 +71,9 @@ export class EnvelopeError extends Error {
     const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
     super(`invalid envelope: ${shown.join("; ")}${more}`);
     this.issues = issues;
-    this.tooLarge = issues.length > 0 && issues.every((issue) => SIZE_LIMIT.test(issue.message));
+    // What the messages of size limits (validate.ts, raw.ts) say.
+    this.tooLarge =
+      issues.length > 0 && issues.every((issue) => issue.message.includes(" over MAX_EVENT_"));
   }
 }
 
@@ -104,24 +103,13 @@ export class EnvelopeError extends Error {
  * ```
  */
 export function safeParseEnvelope(body: unknown): SafeParseEnvelopeResult {
+  let issues: EnvelopeIssue[] = [];
+  let value = body;
   try {
-    let value = body;
     const decoded = bodyText(body);
-    if (decoded !== undefined && !("text" in decoded)) return { success: false, issues: [decoded] };
-    if (decoded !== undefined) {
-      const { text, escaped } = decoded;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        return { success: false, issues: [jsonIssue(text, error)] };
-      }
-      const duplicate = duplicateEventsIssue(text, escaped);
-      if (duplicate) return { success: false, issues: [duplicate] };
-    }
-    const issues: EnvelopeIssue[] = [];
-    checkEnvelope(value, issues);
-    if (issues.length === 0) return { success: true, envelope: value as Envelope };
-    return { success: false, issues };
+    if (decoded && "message" in decoded) issues.push(decoded);
+    else if (decoded) value = parseJson(decoded, issues);
+    if (!issues.length) checkEnvelope(value, issues);
   } catch (error) {
     // Only exotic inputs get here (a getter or proxy that throws, an engine out of stack or
     // memory): still an answer, not a throw.
@@ -129,8 +117,11 @@ export function safeParseEnvelope(body: unknown): SafeParseEnvelopeResult {
     try {
       shown = String(error);
     } catch {}
-    return { success: false, issues: [{ path: "", message: `could not be read: ${shown}` }] };
+    issues = [{ path: "", message: `could not be read: ${shown}` }];
   }
+  return issues.length
+    ? { success: false, issues }
+    : { success: true, envelope: value as Envelope };
 }
 
 /**

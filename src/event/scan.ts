@@ -2,120 +2,88 @@
 // twice, and where each event of a valid body starts and ends. Iterative: bodies may nest 100k
 // levels deep.
 
+import type { BodyText } from "./decode.ts";
 import type { Finding } from "./limits.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Syntax errors: engines word (and place) them differently, so locate them ourselves. The same
-// pass finds a root key seen twice.
-
-const SPACE = /[ \t\n\r]*/y;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it stops at.
-const STRING_PREFIX = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*/y;
-const DIGITS = /\d+/y;
-const LITERAL = /true|false|null/y;
-
-const TWICE = "twice";
+// pass counts the root "events" keys of a valid body.
 
 /**
- * Where and why `text` is not JSON (RFC 8259), or undefined if it is. Iterative: no recursion.
- * With `rootKey`, that key's second occurrence in the root object is a finding (reason "twice").
+ * Blanks, then a token: punctuation, a string (group 2: its closing quote, "" when a bad or
+ * missing character ends it first), or a number or literal (group 3). Nothing else is a token.
  */
-function scanJson(text: string, rootKey?: string): { at: number; reason: string } | undefined {
-  const closers: string[] = []; // "}" or "]" for each open container
-  let seen = false;
-  let i = 0;
-  /** Moves past what `pattern` matches at `i`, if it does. */
-  const skip = (pattern: RegExp): boolean => {
-    pattern.lastIndex = i;
-    const matched = pattern.test(text);
-    if (matched) i = pattern.lastIndex;
-    return matched;
-  };
-  const found = (): string =>
-    i < text.length ? `character ${JSON.stringify(text[i])}` : "end of input";
-  const string = (): string | undefined => {
-    const start = i;
-    skip(STRING_PREFIX);
-    const c = text[i];
-    if (c === '"') {
-      i++;
-      return undefined;
+const TOKEN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters end a string.
+  /([ \t\n\r]*)(?:[[\]{}:,]|"(?:[^"\\\u0000-\u001f]+|\\["\\/bfnrt]|\\u[\da-fA-F]{4})*("?)|(true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?))?/y;
+
+// What the next token must be; from NEXT on, the innermost closer may come too.
+const VALUE = 0;
+const KEY = 1;
+const COLON = 2;
+const NEXT = 3; // ',' or a closer (or the end, at the root)
+const OPENED = 4; // flag: just after '[' (VALUE) or '{' (KEY)
+const WHERE = [
+  "where a value was expected",
+  "where a string key was expected",
+  "after a key",
+  "after a value",
+];
+
+/**
+ * Where and why `text` is not JSON (RFC 8259), or, if it is, how many times its root object has
+ * the key "events" (with `count`, else 0). One token at a time, with a stack of closers: no
+ * recursion.
+ */
+function scanJson(text: string, count?: boolean): string | number {
+  const closers: string[] = [];
+  let expect = VALUE;
+  let events = 0;
+  let at = 0;
+  let reason: string | undefined;
+  for (let i = 0; !reason; ) {
+    TOKEN.lastIndex = i;
+    const [token, blanks, quote, scalar] = TOKEN.exec(text) as RegExpExecArray;
+    at = i + (blanks as string).length;
+    i += token.length;
+    const c = text[at];
+    const closer = closers[closers.length - 1];
+    const base = expect & 3;
+    if (c && c === closer && expect >= NEXT) {
+      closers.pop();
+      expect = NEXT;
+    } else if (base === NEXT && c === undefined && !closer) return events;
+    else if (base === NEXT && c === "," && closer) expect = closer === "]" ? VALUE : KEY;
+    else if (base === COLON && c === ":") expect = VALUE;
+    else if ((base < COLON && quote) || (base === VALUE && scalar)) {
+      // A whole string, number or literal. Root keys are counted for parseJson, on text
+      // JSON.parse has read.
+      if (
+        count &&
+        base === KEY &&
+        closers.length === 1 &&
+        JSON.parse(text.slice(at, i)) === "events"
+      ) {
+        events++;
+      }
+      expect = base === KEY ? COLON : NEXT;
+    } else if (base < COLON && c === '"') {
+      // The string stops at a character that may not be there, or at the end of the text.
+      if (i < text.length) {
+        at = i;
+        reason = `${text[i] === "\\" ? "invalid escape" : "control character"} in string`;
+      } else reason = "unterminated string";
+    } else if (base === VALUE && (c === "{" || c === "[")) {
+      closers.push(c === "{" ? "}" : "]");
+      expect = c === "{" ? KEY | OPENED : VALUE | OPENED;
+    } else {
+      const found = c === undefined ? "end of input" : `character ${JSON.stringify(c)}`;
+      reason = `unexpected ${found} ${WHERE[base]}`;
     }
-    if (c === "\\" && text[i + 1] === "u") return "\\u must be followed by 4 hex digits";
-    if (c === "\\" && i + 1 < text.length) return `invalid escape \\${text[i + 1]}`;
-    if (c !== undefined && c !== "\\") return "control character in string (must be escaped)";
-    i = start;
-    return "unterminated string";
-  };
-  /** A member's key and colon; `first`: right after `{`. */
-  const key = (first: boolean): string | undefined => {
-    skip(SPACE);
-    if (text[i] !== '"') return `expected a string key${first ? " or '}'" : ""}, found ${found()}`;
-    const start = i;
-    const problem = string();
-    if (problem) return problem;
-    if (rootKey && closers.length === 1 && JSON.parse(text.slice(start, i)) === rootKey) {
-      if (seen) return TWICE;
-      seen = true;
-    }
-    skip(SPACE);
-    if (text[i] !== ":") return `expected ':' after an object key, found ${found()}`;
-    i++;
-    return undefined;
-  };
-  const digits = (where: string): string | undefined =>
-    skip(DIGITS) ? undefined : `expected a digit${where}, found ${found()}`;
-  for (;;) {
-    // A value is expected at i.
-    skip(SPACE);
-    const c = text[i];
-    let problem: string | undefined;
-    if (c === "{" || c === "[") {
-      i++;
-      skip(SPACE);
-      const close = c === "{" ? "}" : "]";
-      if (text[i] === close) i++;
-      else {
-        closers.push(close);
-        if (c === "[") continue;
-        problem = key(true);
-        if (!problem) continue;
-      }
-    } else if (c === '"') problem = string();
-    else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
-      if (c === "-") i++;
-      if (text[i] === "0") i++;
-      else problem = digits("");
-      if (!problem && text[i] === ".") {
-        i++;
-        problem = digits(" after '.'");
-      }
-      if (!problem && (text[i] === "e" || text[i] === "E")) {
-        i++;
-        if (text[i] === "+" || text[i] === "-") i++;
-        problem = digits(" in the exponent");
-      }
-    } else if (!skip(LITERAL)) problem = `expected a JSON value, found ${found()}`;
-    // After a value: close containers or move to the next member.
-    while (!problem) {
-      skip(SPACE);
-      const close = closers[closers.length - 1];
-      if (close === undefined) {
-        if (i < text.length) problem = `unexpected ${found()} after the JSON value`;
-        else return undefined;
-      } else if (text[i] === close) {
-        closers.pop();
-        i++;
-      } else if (text[i] !== ",") problem = `expected ',' or '${close}', found ${found()}`;
-      else {
-        i++;
-        if (close === "]") break;
-        problem = key(false);
-        if (!problem) break;
-      }
-    }
-    if (problem) return { at: i, reason: problem };
   }
+  const lines = text.slice(0, at).split("\n");
+  const column = (lines[lines.length - 1] as string).length + 1;
+  return `${reason} (line ${lines.length}, column ${column}, position ${at})`;
 }
 
 /**
@@ -123,33 +91,32 @@ function scanJson(text: string, rootKey?: string): { at: number; reason: string 
  * valid JSON it could not parse (one whose parser recursed would be out of stack on deep bodies).
  */
 export function jsonIssue(text: string, error: unknown): Finding {
-  if (text.trim() === "") return { path: "", message: "body is empty" };
   const found = scanJson(text);
-  let reason = `${(error as Error)?.message ?? error}`;
-  if (found !== undefined) {
-    const lines = text.slice(0, found.at).split("\n");
-    const column = (lines[lines.length - 1] as string).length + 1;
-    reason = `${found.reason} (line ${lines.length}, column ${column}, position ${found.at})`;
-  }
-  return { path: "", message: `body is not valid JSON: ${reason}` };
+  const reason = typeof found === "string" ? found : ((error as Error)?.message ?? error);
+  const message = text.trim() === "" ? "body is empty" : `body is not valid JSON: ${reason}`;
+  return { path: "", message };
 }
 
 /**
- * The issue for a root object with "events" twice (JSON.parse keeps the last one), if so. A text
- * search rules out almost every body first: a repeated key is a second `vents"`, or an escaped
- * letter of it (e, n, s, t, v are \u0065, \u006e, \u0073, \u0074, \u0076). `escaped`: the text
- * has a backslash.
+ * A body's text (decode.ts) parsed, or undefined with its issue added to `issues`: not JSON, or
+ * a root object with "events" twice (JSON.parse keeps the last one).
  */
-export function duplicateEventsIssue(text: string, escaped: boolean): Finding | undefined {
+export function parseJson({ text, escaped }: BodyText, issues: Finding[]): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    issues.push(jsonIssue(text, error));
+    return undefined;
+  }
+  // A text search rules out almost every body first: a repeated key is a second `vents"`, or an
+  // escaped letter of it (e, n, s, t, v are \u0065, \u006e, \u0073, \u0074, \u0076).
   const suspect =
     text.includes('vents"', text.indexOf('vents"') + 6) || (escaped && /\\u00[67]/.test(text));
-  if (suspect && scanJson(text, "events")?.reason === TWICE) {
-    return {
-      path: "events",
-      message: "duplicate key; all but the last would be lost",
-    };
+  if (suspect && (scanJson(text, true) as number) > 1) {
+    issues.push({ path: "events", message: "duplicate key; all but the last would be lost" });
   }
-  return undefined;
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------

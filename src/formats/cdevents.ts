@@ -2,6 +2,7 @@
 // HTTP binary mode (CDEvents' CloudEvents binding): `ce-*` headers, the CDEvent as the JSON body.
 // Pure functions over web-standard globals; tree-shaken away when unused.
 import { EventActionDelete, EventActionPull, EventActionPush } from "../event/constants.ts";
+import type { OutputFormat } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
 import { type CloudEventOptions, cloudEventSource } from "./cloudevents.ts";
 import { ociPurl, percentEncode, registryHost } from "./purl.ts";
@@ -183,3 +184,41 @@ export function toCDEvent(
     body: JSON.stringify(cdevent),
   };
 }
+
+/**
+ * CDEvents 0.5.1 as an endpoint's output format (`format: "cdevents"` in a configuration): the
+ * events with a CDEvents type ({@link cdEventTypeOf}), one per POST in CloudEvents binary mode
+ * ({@link toCDEvent}). It refuses `maxBatch` over 1 and configured `ce-*` headers (each request
+ * sets its own).
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "registry-relay";
+ * import { cdEventsFormat } from "registry-relay/formats";
+ * const endpoint = new Endpoint("cd", "https://cd.example.com/events", { format: cdEventsFormat });
+ * ```
+ */
+export const cdEventsFormat: OutputFormat = {
+  name: "cdevents",
+  accepts: (event) => cdEventTypeOf(event) !== undefined,
+  contentType: () => "application/json",
+  body: (batch) => {
+    const event = batch[0] as Event;
+    const message = batch.length === 1 ? toCDEvent(event) : undefined;
+    if (message === undefined) {
+      throw new TypeError(
+        batch.length !== 1
+          ? "a CDEvents POST carries one event (maxBatch must be 1)"
+          : `${event.action} of ${event.target.repository} has no CDEvents type (cdEventTypeOf): a blob, a mount, a delete by tag or another registry's own event`,
+      );
+    }
+    const headers = Object.entries(message.headers).filter(([name]) => name !== "content-type");
+    return { body: message.body, headers };
+  },
+  refuses: ({ maxBatch }, headerNames) =>
+    maxBatch !== 1
+      ? 'maxBatch must be 1 with format "cdevents"'
+      : headerNames.some((name) => /^ce-/i.test(name))
+        ? 'headers must not set ce-* with format "cdevents"'
+        : undefined,
+};

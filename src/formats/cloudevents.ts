@@ -7,8 +7,9 @@ import {
   EventActionPull,
   EventActionPush,
 } from "../event/constants.ts";
+import { isUnsupportedAction, type OutputFormat } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
-import { isUnsupportedAction, originOf } from "./model.ts";
+import { originOf } from "./model.ts";
 import { registryHost } from "./purl.ts";
 
 /**
@@ -231,3 +232,22 @@ export function toCloudEventsBody(
     body: JSON.stringify(events.map((event) => toCloudEvent(event, options))),
   };
 }
+
+/**
+ * CloudEvents 1.0 as an endpoint's output format (`format: "cloudevents"` in a configuration):
+ * every event, each {@link toCloudEvent}'s, in structured mode; an endpoint whose POSTs may hold
+ * several (`maxBatch` > 1) sends every POST in batched mode, so it keeps one content type.
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "registry-relay";
+ * import { cloudEventsFormat } from "registry-relay/formats";
+ * const endpoint = new Endpoint("events", "https://hooks.example.com/ce", { format: cloudEventsFormat, maxBatch: 10 });
+ * ```
+ */
+export const cloudEventsFormat: OutputFormat = {
+  name: "cloudevents",
+  accepts: () => true,
+  contentType: ({ maxBatch }) => (maxBatch > 1 ? CloudEventsBatchMediaType : CloudEventMediaType),
+  body: (batch, { maxBatch }) => toCloudEventsBody(batch, { batch: maxBatch > 1 }).body,
+};

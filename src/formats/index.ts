@@ -6,7 +6,8 @@
 //   and `FormatError`;
 // - normalize.ts: `normalizeNotification` (any format) and `normalizeDistribution`;
 // - harbor.ts, github.ts, dockerhub.ts, quay.ts, zot.ts, acr.ts: one normalizer each;
-// - cloudevents.ts, cdevents.ts (with purl.ts): an event as a CloudEvent 1.0, as a CDEvent 0.5.1.
+// - cloudevents.ts, cdevents.ts (with purl.ts): an event as a CloudEvent 1.0, as a CDEvent 0.5.1,
+//   and each as an endpoint's output format; output.ts: the formats by configuration name.
 //
 // Helpers the normalizers share (read.ts, build.ts, cloudevent-in.ts) are not exported.
 
@@ -16,6 +17,7 @@ export {
   type CDEventMessage,
   CDEventsSpecVersion,
   CDEventTypes,
+  cdEventsFormat,
   cdEventTypeOf,
   ManifestMediaTypes,
   toCDEvent,
@@ -27,6 +29,7 @@ export {
   type CloudEventsBody,
   CloudEventTypes,
   cloudEventSource,
+  cloudEventsFormat,
   cloudEventType,
   type RegistryCloudEvent,
   toCloudEvent,
@@ -49,6 +52,7 @@ export {
   originOf,
 } from "./model.ts";
 export { normalizeDistribution, normalizeNotification } from "./normalize.ts";
+export { outputFormats } from "./output.ts";
 export { type OciPurlParts, ociPurl } from "./purl.ts";
 export { normalizeQuay } from "./quay.ts";
 export { normalizeZot } from "./zot.ts";

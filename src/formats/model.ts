@@ -99,20 +99,8 @@ export function originOf(event: object): Origin | undefined {
   return typeof id === "string" ? { format, type, id } : { format, type };
 }
 
-/**
- * Whether an action is a source's own event type rather than one of distribution's: the adapters
- * give events distribution has no action for a CloudEvents type, which always has a dot
- * (`harbor.scan.completed`, `dev.registryrelay.quay.build_success`); distribution's actions (and
- * GitLab's `rename`) never do. Such events are `unsupported`: only CloudEvents carry them.
- *
- * @example
- * ```ts
- * import { isUnsupportedAction } from "registry-relay/formats";
- * isUnsupportedAction("harbor.scan.completed"); // true
- * isUnsupportedAction("push"); // false
- * ```
- */
-export const isUnsupportedAction = (action: string): boolean => action.includes(".");
+// The rule is the core's: the in-memory Endpoint routes with it without the formats.
+export { isUnsupportedAction } from "../event/output.ts";
 
 /**
  * A request's headers: a `Headers` (fetch, Hono's `c.req.raw.headers`) or a plain record such as

@@ -34,7 +34,7 @@ export interface BroadcasterOptions<E = Event> {
 export class BroadcastError extends AggregateError {
   override readonly name = "BroadcastError";
   /** How many sinks were attempted. */
-  readonly sinks: number;
+  declare readonly sinks: number;
   constructor(errors: unknown[], sinks: number, what = "write") {
     super(errors, `broadcaster: ${what} failed for ${errors.length} of ${sinks} sinks`);
     this.sinks = sinks;
@@ -58,13 +58,13 @@ export class BroadcastError extends AggregateError {
  * ```
  */
 export class Broadcaster<E = Event> implements Sink<E> {
-  readonly #sinks: Sink<E>[] = [];
+  readonly #sinks: Sink<E>[];
   readonly #onError: BroadcasterOptions<E>["onError"];
   #tail: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
   constructor(sinks: Iterable<Sink<E>> = [], options: BroadcasterOptions<E> = {}) {
-    for (const sink of sinks) if (!this.#sinks.includes(sink)) this.#sinks.push(sink);
+    this.#sinks = [...new Set(sinks)];
     this.#onError = options.onError;
   }
 

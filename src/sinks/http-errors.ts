@@ -38,7 +38,8 @@ export class HttpStatusError extends Error implements Delivery {
     super(`${sinkOf(options)}: response status ${status} ${text} unaccepted`);
     this.status = status;
     this.statusText = text;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    const { retryAfterMs } = options;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -76,7 +77,7 @@ export class HttpRedirectError extends HttpStatusError {
     if (location !== undefined) this.location = redactUrl(location);
     this.message =
       status === 0
-        ? `${sinkOf(options)}: redirect not followed (the runtime hides its status and Location)`
+        ? `${sinkOf(options)}: redirect not followed (status and Location hidden)`
         : `${this.message}: redirect ${this.location ? `to ${this.location}` : "without Location"} not followed${
             permanent ? ": the endpoint moved for good, update its URL" : ""
           }`;

@@ -1,27 +1,33 @@
-// The POSTs of one HttpSink: batches of `maxBatch`, one POST at a time in write order, the
-// Standard Webhooks signature, a timeout per attempt, the receiver's answer counted and turned
-// into the errors of http-errors.ts. HttpSink (http.ts) is its public face; Endpoint uses it as
-// it is, without what only HttpSink offers (writeEncoded, toJSON, following redirects).
+// The POSTs of one HttpSink: what every request carries (URL, headers, Basic auth), built and
+// checked once; batches of `maxBatch`, one POST at a time in write order, the Standard Webhooks
+// signature, a timeout per attempt, the receiver's answer counted and turned into the errors of
+// http-errors.ts, which never show a secret. HttpSink (http.ts) is its public face; Endpoint uses
+// it as it is, without what only HttpSink offers (writeEncoded, toJSON, following redirects).
 
 import type { EnvelopeMediaType } from "../event/constants.ts";
-import type { Event } from "../event/schema.ts";
-import { signWebhook } from "../webhooks/webhooks.ts";
-import { type BodyOf, contentTypeOf, type EndpointFormat, eventsBody } from "./http-body.ts";
 import {
+  type EndpointFormat,
+  type OutputFormat,
+  type OutputMessage,
+  outputFormatOf,
+} from "../event/output.ts";
+import type { Event } from "../event/schema.ts";
+import { secretKeys, toBase64 } from "../webhooks/hmac.ts";
+import { signatureHeaders } from "../webhooks/sign.ts";
+import { atLeast } from "./defaults.ts";
+import {
+  type Delivery,
   describe,
   HttpEncodeError,
   HttpRedirectError,
   HttpRequestError,
   HttpStatusError,
   HttpTransportError,
+  maskValues,
+  redactUrl,
+  sensitiveValues,
 } from "./http-errors.ts";
-import {
-  type HttpHeaders,
-  messageId,
-  type RequestSetup,
-  requestSetup,
-  transportError,
-} from "./http-request.ts";
+import { type HeaderPair, type HttpHeaders, headerPairs, messageId, utf8 } from "./http-request.ts";
 import { discard, parseRetryAfter, resolveLocation } from "./http-response.ts";
 import type { EndpointMetrics } from "./metrics.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
@@ -33,8 +39,11 @@ export interface PostOptions {
   timeout: number;
   fetch?: ((input: string, init: RequestInit) => Promise<Response>) | undefined;
   mediaType: EnvelopeMediaType;
-  /** What the endpoint receives (default `distribution`, envelopes on `mediaType`'s line). */
-  format?: EndpointFormat | undefined;
+  /**
+   * What the endpoint receives (default `distribution`: envelopes on `mediaType`'s line); other
+   * names need their format object (registry-relay/formats' `outputFormats`).
+   */
+  format?: EndpointFormat | OutputFormat | undefined;
   secret?: string | readonly string[] | undefined;
   maxBatch: number;
   metrics: EndpointMetrics;
@@ -47,42 +56,210 @@ export interface PostOptions {
  */
 const controllerUses = 16;
 
+/** The body of a batch: its text, or its text and the headers of this request only. */
+export type BodyOf<T> = (batch: T[]) => string | OutputMessage;
+
 /** Whether to follow a redirect (`hops` already followed in this attempt) from `target`. */
 export type Follow = (status: number, location: URL, hops: number, target: string) => boolean;
 
 /**
- * The engine of an HttpSink (see there for what a write does): the POSTs. It trusts its options
- * (HttpSink and parseEndpointConfig check them) but for the URL and the header values.
+ * The engine of an HttpSink (see there for what a write does): the POSTs. It checks what would
+ * make every POST fail or never end (the URL, headers, secrets, `maxBatch`, what the format
+ * refuses); HttpSink and Endpoint check the rest of their options.
  */
 export class HttpPost implements Sink<Event> {
-  /** The URL, headers and values to mask of every POST (built once). */
-  readonly request: RequestSetup;
-  readonly options: PostOptions;
-  readonly #follow: Follow | undefined;
+  // `declare`: assigned in the constructor, no field initialiser emitted.
+  /** The URL as shown ({@link redactUrl}). */
+  declare readonly url: string;
+  /** The configured headers, checked. */
+  declare readonly headers: HeaderPair[];
+  /** The endpoint's output format. */
+  declare readonly format: OutputFormat;
   /** The body of a batch of events in the endpoint's format (what `write` sends). */
-  readonly eventsBody: BodyOf<Event>;
+  declare readonly eventsBody: BodyOf<Event>;
+  /**
+   * POSTs one write's `items` in batches of `maxBatch`; a failure says how many events went
+   * before it. A closure over what the constructor built (locals minify better than fields).
+   */
+  readonly #deliver: <T extends { id: unknown }>(items: T[], bodyOf: BodyOf<T>) => Promise<void>;
   #tail: Promise<unknown> = Promise.resolve();
-  /** The abort controller of recent attempts (see {@link #attemptController}). */
-  #controller: AbortController | undefined;
-  #controllerUses = 0;
-  /** Writes accepted and not finished: at 0 the next write starts at once. */
-  #active = 0;
   #closing: Promise<void> | undefined;
 
   constructor(url: string | URL, options: PostOptions, follow?: Follow) {
-    let target: URL | undefined;
+    const fail = (message: string) => new TypeError(`httpSink: ${message}`);
+    let parsed: URL | undefined;
     try {
-      target = new URL(url);
+      parsed = new URL(url);
     } catch {}
-    if (!/^https?:$/.test(target?.protocol as string)) {
-      throw new TypeError("httpSink: url must be an absolute http or https URL");
+    if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+      throw fail("url must be an absolute http or https URL");
     }
-    this.options = options;
-    const { format = "distribution", mediaType, maxBatch } = options;
-    const contentType = contentTypeOf(format, mediaType, maxBatch);
-    this.request = requestSetup(target as URL, options.headers, options.secret, contentType);
-    this.eventsBody = eventsBody(format, mediaType, maxBatch);
-    this.#follow = follow;
+    const {
+      mediaType,
+      maxBatch,
+      secret,
+      timeout,
+      metrics,
+      fetch: customFetch,
+      now = Date.now,
+    } = options;
+    atLeast("httpSink: maxBatch", maxBatch, 1, "an integer");
+    // Checked here, not at the first POST: a bad secret would fail every attempt.
+    const keys = secret === undefined ? undefined : secretKeys(secret, fail);
+    const format = outputFormatOf(options.format, "httpSink");
+    const shape = { mediaType, maxBatch };
+    const configured = headerPairs(options.headers);
+    const refused = format.refuses?.(
+      shape,
+      configured.map(([name]) => name),
+    );
+    if (refused) throw fail(refused);
+    const original = parsed.href;
+    const redacted = redactUrl(parsed);
+    const sensitive = sensitiveValues({ url: original, headers: configured, secret });
+    const basic = decodeURIComponent(`${parsed.username}:${parsed.password}`);
+    parsed.username = parsed.password = parsed.hash = "";
+    // The URL POSTed to: without userinfo (sent as Basic auth) and fragment.
+    const target = parsed.href;
+    // As `new Headers({ "content-type" })` + `append` per pair, as pairs: built once, and cheaper
+    // for fetch to take than a `Headers` or a record.
+    const requestHeaders: HeaderPair[] = [
+      ["content-type", format.contentType(shape)],
+      ...configured,
+    ];
+    // fetch refuses URLs with credentials; Go turns them into Basic auth, and so do we.
+    if (basic !== ":" && !configured.some(([name]) => /^authorization$/i.test(name))) {
+      requestHeaders.push(["authorization", `Basic ${toBase64(utf8.encode(basic))}`]);
+    }
+    // `text` with the URL redacted and every sensitiveValues value masked.
+    const scrub = (text: string) =>
+      maskValues(text.replaceAll(original, redacted).replaceAll(target, redacted), sensitive);
+    this.url = redacted;
+    this.headers = configured;
+    this.format = format;
+    this.eventsBody = (batch) => format.body(batch, shape);
+    // As `Headers.set`: the signature headers replace configured ones of the same name.
+    const unsigned = requestHeaders.filter(
+      ([name]) => !/^webhook-(id|timestamp|signature)$/i.test(name),
+    );
+    const sink = this.toString();
+    // Attempts never overlap and each one is over (its body consumed) before the next starts, so
+    // consecutive attempts share one controller until it aborts (a timeout) or has served
+    // `controllerUses`. Node's fetch pays for every new signal it is given (listener limits, a
+    // finalizer that runs at GC): about 4% of its CPU per POST here.
+    let controller = new AbortController();
+    let uses = 0;
+
+    /** One POST of `batch` (and of the redirects `follow` takes). */
+    const attempt = async <T extends { id: unknown }>(batch: T[], bodyOf: BodyOf<T>) => {
+      let body: string;
+      // Headers of this body only (CDEvents' ce-* attributes), after the configured ones.
+      let own: HeaderPair[] = [];
+      try {
+        const built = bodyOf(batch);
+        if (typeof built === "string") body = built;
+        else ({ body, headers: own } = built);
+      } catch (error) {
+        throw new HttpEncodeError(error instanceof Error ? error.message : String(error), {
+          sink,
+          cause: error,
+        });
+      }
+      // Everything the request carries is built and checked before fetch: a failure here is ours
+      // and would recur (final), while anything fetch throws is the network's (retried). A fresh
+      // outer array per request: a custom `fetch` may keep or change what it is given.
+      let headers = [...requestHeaders, ...own];
+      if (keys) {
+        try {
+          const id = await messageId(batch);
+          const signed = await signatureHeaders(keys, id, Math.floor(now() / 1000), body);
+          headers = [...unsigned, ...own, ...Object.entries(signed)];
+        } catch (error) {
+          throw new HttpRequestError(`cannot sign the request: ${scrub(describe(error))}`, {
+            sink,
+            cause: error,
+          });
+        }
+      }
+      if (controller.signal.aborted || uses++ === controllerUses) {
+        controller = new AbortController();
+        uses = 1;
+      }
+      // Only this timer aborts the signal: an aborted signal is a timeout.
+      const timer = setTimeout(() => controller.abort(), timeout);
+      try {
+        for (let url = target, hops = 0; ; hops++) {
+          let response: Response;
+          try {
+            response = await (customFetch ?? fetch)(url, {
+              method: "POST",
+              headers,
+              body,
+              redirect: "manual",
+              signal: controller.signal,
+            });
+          } catch (error) {
+            metrics.error();
+            if (controller.signal.aborted) {
+              throw new HttpTransportError(`timeout after ${timeout}ms`, {
+                sink,
+                cause: error,
+                timedOut: true,
+              });
+            }
+            // Some runtimes put the request URL (with its query) into messages: keep those out,
+            // of the cause too.
+            const detail = describe(error);
+            const scrubbed = scrub(detail);
+            throw new HttpTransportError(scrubbed, {
+              sink,
+              cause:
+                scrubbed === detail
+                  ? error
+                  : Object.assign(new Error(scrubbed), {
+                      name: error instanceof Error ? error.name : "Error",
+                    }),
+            });
+          }
+          await discard(response);
+          const { status } = response;
+          if (status >= 200 && status < 300) return metrics.success(status);
+          // (Typed loosely: Workers' types know only "default" and "error".)
+          if ((response as { type?: string }).type === "opaqueredirect") {
+            // A browser: some redirect, status and Location hidden. No status to count.
+            metrics.error();
+            throw new HttpRedirectError(0, { sink });
+          }
+          const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
+          if (status < 300 || status >= 400) {
+            metrics.failure(status);
+            throw new HttpStatusError(status, { sink, retryAfterMs });
+          }
+          const location = resolveLocation(response.headers.get("location"), url);
+          if (location && follow?.(status, location, hops, target)) {
+            url = location.href;
+            continue;
+          }
+          metrics.failure(status);
+          throw new HttpRedirectError(status, { sink, location: location?.href, retryAfterMs });
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
+    this.#deliver = async (items, bodyOf) => {
+      let start = 0;
+      try {
+        for (; start < items.length; start += maxBatch) {
+          await attempt(items.slice(start, start + maxBatch), bodyOf);
+        }
+      } catch (error) {
+        // The events before the failing POST are delivered: a RetryingSink resends the rest.
+        if (start && error instanceof Error) (error as Delivery).delivered = start;
+        throw error;
+      }
+    };
   }
 
   write(...events: Event[]): Promise<void> {
@@ -92,11 +269,8 @@ export class HttpPost implements Sink<Event> {
   /** Delivers `items`, in `maxBatch` batches, after the writes before them; `bodyOf` makes each body. */
   send<T extends { id: unknown }>(items: T[], bodyOf: BodyOf<T>): Promise<void> {
     if (this.#closing) return Promise.reject(new SinkClosedError(this.toString()));
-    // Single flight, as upstream: one POST at a time, in write order. An idle sink starts at
-    // once instead of waiting a turn behind a settled chain.
-    const run = this.#active++
-      ? this.#tail.then(() => this.#deliver(items, bodyOf))
-      : this.#deliver(items, bodyOf);
+    // Single flight, as upstream: one POST at a time, in write order.
+    const run = this.#tail.then(() => this.#deliver(items, bodyOf));
     this.#tail = run.catch(() => {});
     return run;
   }
@@ -108,132 +282,6 @@ export class HttpPost implements Sink<Event> {
   }
 
   toString(): string {
-    return `httpSink{${this.request.redacted}}`;
-  }
-
-  /** POSTs `items` in batches of `maxBatch`; a failure says how many events went before it. */
-  async #deliver<T extends { id: unknown }>(items: T[], bodyOf: BodyOf<T>): Promise<void> {
-    try {
-      const { maxBatch } = this.options;
-      for (let start = 0; start < items.length; start += maxBatch) {
-        try {
-          await this.#post(items.slice(start, start + maxBatch), bodyOf);
-        } catch (error) {
-          if (
-            start > 0 &&
-            (error instanceof HttpStatusError ||
-              error instanceof HttpTransportError ||
-              error instanceof HttpRequestError)
-          ) {
-            error.delivered = start;
-          }
-          throw error;
-        }
-      }
-    } finally {
-      this.#active--;
-    }
-  }
-
-  async #post<T extends { id: unknown }>(batch: T[], bodyOf: BodyOf<T>): Promise<void> {
-    const sink = this.toString();
-    const { request, options } = this;
-    const { secret, timeout, metrics, now = Date.now } = options;
-    let body: string;
-    // Headers of this body only (CDEvents' ce-* attributes), after the configured ones.
-    let own: [string, string][] = [];
-    try {
-      const built = bodyOf(batch);
-      if (typeof built === "string") body = built;
-      else ({ body, headers: own } = built);
-    } catch (error) {
-      throw new HttpEncodeError(error instanceof Error ? error.message : String(error), {
-        sink,
-        cause: error,
-      });
-    }
-    // Everything the request carries is built and checked before fetch: a failure here is ours
-    // and would recur (final), while anything fetch throws is the network's (retried). A fresh
-    // outer array per request: a custom `fetch` may keep or change what it is given.
-    let headers = [...request.requestHeaders, ...own];
-    if (secret !== undefined) {
-      try {
-        const signed = await signWebhook({
-          secret,
-          id: await messageId(batch),
-          timestamp: Math.floor(now() / 1000),
-          body,
-        });
-        // As `Headers.set`: the signature headers replace configured ones of the same name.
-        headers = [...request.unsignedHeaders, ...own, ...Object.entries(signed)];
-      } catch (error) {
-        throw new HttpRequestError(`cannot sign the request: ${request.scrub(describe(error))}`, {
-          sink,
-          cause: error,
-        });
-      }
-    }
-    const controller = this.#attemptController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeout);
-    try {
-      for (let url = request.target, hops = 0; ; hops++) {
-        let response: Response;
-        try {
-          response = await (options.fetch ?? fetch)(url, {
-            method: "POST",
-            headers,
-            body,
-            redirect: "manual",
-            signal: controller.signal,
-          });
-        } catch (error) {
-          metrics.error();
-          throw transportError(error, sink, timedOut && timeout, request);
-        }
-        await discard(response);
-        const { status } = response;
-        if (status >= 200 && status < 300) return metrics.success(status);
-        // (Typed loosely: Workers' types know only "default" and "error".)
-        if ((response as { type?: string }).type === "opaqueredirect") {
-          // A browser: some redirect, status and Location hidden. No status to count.
-          metrics.error();
-          throw new HttpRedirectError(0, { sink });
-        }
-        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now());
-        if (status < 300 || status >= 400) {
-          metrics.failure(status);
-          throw new HttpStatusError(status, { sink, retryAfterMs });
-        }
-        const location = resolveLocation(response.headers.get("location"), url);
-        if (location && this.#follow?.(status, location, hops, request.target)) {
-          url = location.href;
-          continue;
-        }
-        metrics.failure(status);
-        throw new HttpRedirectError(status, { sink, location: location?.href, retryAfterMs });
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * The abort controller for the next attempt. Attempts never overlap and each one is over (its
-   * body consumed) before the next starts, so consecutive attempts share one until it aborts (a
-   * timeout) or has served {@link controllerUses}. Node's fetch pays for every new signal it is
-   * given (listener limits, a finalizer that runs at GC): about 4% of its CPU per POST here.
-   */
-  #attemptController(): AbortController {
-    let controller = this.#controller;
-    if (!controller || controller.signal.aborted || this.#controllerUses >= controllerUses) {
-      controller = this.#controller = new AbortController();
-      this.#controllerUses = 0;
-    }
-    this.#controllerUses++;
-    return controller;
+    return `httpSink{${this.url}}`;
   }
 }

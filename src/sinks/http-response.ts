@@ -4,7 +4,7 @@
 /** How much of a response body is read before the rest is cancelled. */
 const bodyReadLimit = 64 * 1024;
 /** The reason given when a body is cancelled (a reason spares Node building a DOMException). */
-const unreadBody = "httpSink: response body not needed";
+const unreadBody = "unread";
 
 /**
  * A `Retry-After` value in milliseconds: delay-seconds or an HTTP date (relative to `now`);

@@ -60,7 +60,7 @@ export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
   readonly #sink: Sink<E>;
   #closing: Promise<void> | undefined;
   /** Whether `event` is dropped by these rules ({@link ignoredBy}). */
-  readonly ignores: (event: E) => boolean;
+  declare readonly ignores: (event: E) => boolean;
 
   constructor(sink: Sink<E>, rules: IgnoreRules | ((event: E) => boolean) = {}) {
     this.#sink = sink;
@@ -70,8 +70,7 @@ export class IgnoredSink<E extends Filterable = Event> implements Sink<E> {
   async write(...events: E[]): Promise<void> {
     if (this.#closing) throw new SinkClosedError("ignoredSink");
     const survivors = events.filter((event) => !this.ignores(event));
-    if (survivors.length === 0) return;
-    await this.#sink.write(...survivors);
+    if (survivors.length > 0) await this.#sink.write(...survivors);
   }
 
   close(): Promise<void> {

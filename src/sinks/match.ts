@@ -33,8 +33,6 @@ export interface MatchRules {
   sources?: readonly string[] | undefined;
 }
 
-type Matcher = (value: string) => boolean;
-
 /** The fields the rules look at. */
 type Matchable = {
   action: string;
@@ -43,36 +41,41 @@ type Matchable = {
 };
 
 /**
- * Whether `text` (one segment) matches `pattern` (one segment, `*` any run of characters): the
- * greedy two-pointer wildcard match, which backs up only to the last `*`, so its time is at most
- * the product of the lengths, never exponential as a backtracking regular expression can be on
- * a tag a registry user chose.
+ * Whether `text` matches `pattern`, item by item: `star` matches any run of items (none
+ * included), any other item one item that `fits` it. The greedy two-pointer wildcard match, which
+ * backs up only to the last star, so its time is at most the product of the lengths, never
+ * exponential as a backtracking regular expression can be on a tag a registry user chose.
  */
-function segmentMatches(pattern: string, text: string): boolean {
+function wildcard<T>(
+  pattern: ArrayLike<T>,
+  text: ArrayLike<T>,
+  star: T,
+  fits: (item: T, value: T) => boolean,
+): boolean {
   let p = 0;
   let t = 0;
-  let star = -1;
+  let lastStar = -1;
   let mark = 0;
   while (t < text.length) {
-    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
+    if (pattern[p] === star) {
+      lastStar = p++;
+      mark = t;
+    } else if (p < pattern.length && fits(pattern[p] as T, text[t] as T)) {
       p++;
       t++;
-    } else if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      mark = t;
-    } else if (star >= 0) {
-      p = star + 1;
+    } else if (lastStar >= 0) {
+      p = lastStar + 1;
       t = ++mark;
     } else return false;
   }
-  while (pattern[p] === "*") p++;
+  while (pattern[p] === star) p++;
   return p === pattern.length;
 }
 
 /**
- * A glob (see {@link MatchRules}) as a predicate on a value. Segments are matched one by one and
- * `**` by a table over (glob segment, value segment), so a match costs at most the product of
- * the sizes of glob and value, whatever the value.
+ * A glob (see {@link MatchRules}) as a predicate on a value: {@link wildcard} over the segments,
+ * `**` the star, each other glob segment fitting a segment by {@link wildcard} over its characters,
+ * `*` the star. A match costs at most the product of the sizes of glob and value, whatever the value.
  *
  * @example
  * ```ts
@@ -82,28 +85,11 @@ function segmentMatches(pattern: string, text: string): boolean {
  * ```
  */
 export function globMatcher(glob: string): (value: string) => boolean {
-  // Consecutive `**` are one `**`.
-  const globs = glob
-    .split("/")
-    .filter((segment, i, all) => !(segment === "**" && all[i - 1] === "**"));
-  return (value) => {
-    const parts = value.split("/");
-    // matched[j]: glob segments so far match parts[0, j).
-    let matched = Array.from({ length: parts.length + 1 }, (_, j) => j === 0);
-    for (const segment of globs) {
-      const next = new Array<boolean>(parts.length + 1).fill(false);
-      for (let j = 0; j <= parts.length; j++) {
-        if (segment === "**") {
-          // Zero or more whole segments: anything reachable from a matched prefix.
-          next[j] = (matched[j] ?? false) || (j > 0 && (next[j - 1] ?? false));
-        } else if (j > 0 && matched[j - 1]) {
-          next[j] = segmentMatches(segment, parts[j - 1] as string);
-        }
-      }
-      matched = next;
-    }
-    return matched[parts.length] ?? false;
-  };
+  const segments = glob.split("/");
+  return (value) =>
+    wildcard(segments, value.split("/"), "**", (segment, part) =>
+      wildcard(segment, part, "*", Object.is),
+    );
 }
 
 /**
@@ -126,20 +112,17 @@ export function sourceOf(event: object): string {
  * ```
  */
 export function matchedBy(rules: MatchRules = {}): (event: Matchable) => boolean {
-  const compile = (globs: readonly string[] | undefined) =>
-    globs && globs.length > 0 ? globs.map(globMatcher) : undefined;
-  const checks: [Matcher[] | undefined, (event: Matchable) => string][] = [
-    [compile(rules.repositories), (event) => event.target?.repository ?? ""],
-    [compile(rules.tags), (event) => event.target?.tag ?? ""],
-    [compile(rules.actions), (event) => event.action],
-    [compile(rules.sources), sourceOf],
+  // One key: true when it has no globs (its field is then not even read), else any glob matches.
+  const key = (globs: readonly string[] | undefined, field: (event: Matchable) => string) => {
+    const matchers = globs?.map(globMatcher) ?? [];
+    const any = (value: string) => matchers.some((matches) => matches(value));
+    return (event: Matchable) => matchers.length === 0 || any(field(event));
+  };
+  const keys = [
+    key(rules.repositories, (event) => event.target?.repository ?? ""),
+    key(rules.tags, (event) => event.target?.tag ?? ""),
+    key(rules.actions, (event) => event.action),
+    key(rules.sources, sourceOf),
   ];
-  const given = checks.filter((check): check is [Matcher[], (event: Matchable) => string] =>
-    Boolean(check[0]),
-  );
-  return (event) =>
-    given.every(([matchers, field]) => {
-      const value = field(event);
-      return matchers.some((matches) => matches(value));
-    });
+  return (event) => keys.every((matches) => matches(event));
 }

@@ -3,24 +3,25 @@
 
 /**
  * Go's `http.StatusText` table: the reason phrases distribution's `Statuses` keys use. Packed as
- * `|`-separated phrases; a phrase that does not start with its code has the previous code + 1.
+ * comma-separated phrases; a phrase that does not start with its code has the previous code + 1
+ * (an empty one is a code without a phrase: shorter than the next one's number).
  */
 const packedReasons =
-  "100Continue|Switching Protocols|Processing|Early Hints|200OK|Created|Accepted|" +
-  "Non-Authoritative Information|No Content|Reset Content|Partial Content|Multi-Status|" +
-  "Already Reported|226IM Used|300Multiple Choices|Moved Permanently|Found|See Other|" +
-  "Not Modified|Use Proxy|307Temporary Redirect|Permanent Redirect|400Bad Request|" +
-  "Unauthorized|Payment Required|Forbidden|Not Found|Method Not Allowed|Not Acceptable|" +
-  "Proxy Authentication Required|Request Timeout|Conflict|Gone|Length Required|" +
-  "Precondition Failed|Request Entity Too Large|Request URI Too Long|" +
-  "Unsupported Media Type|Requested Range Not Satisfiable|Expectation Failed|I'm a teapot|" +
-  "421Misdirected Request|Unprocessable Entity|Locked|Failed Dependency|Too Early|" +
-  "Upgrade Required|428Precondition Required|Too Many Requests|" +
-  "431Request Header Fields Too Large|451Unavailable For Legal Reasons|" +
-  "500Internal Server Error|Not Implemented|Bad Gateway|Service Unavailable|" +
-  "Gateway Timeout|HTTP Version Not Supported|Variant Also Negotiates|Insufficient Storage|" +
-  "Loop Detected|510Not Extended|Network Authentication Required";
-let reasons: Map<number, string> | undefined;
+  "100Continue,Switching Protocols,Processing,Early Hints,200OK,Created,Accepted," +
+  "Non-Authoritative Information,No Content,Reset Content,Partial Content,Multi-Status," +
+  "Already Reported,226IM Used,300Multiple Choices,Moved Permanently,Found,See Other," +
+  "Not Modified,Use Proxy,,Temporary Redirect,Permanent Redirect,400Bad Request," +
+  "Unauthorized,Payment Required,Forbidden,Not Found,Method Not Allowed,Not Acceptable," +
+  "Proxy Authentication Required,Request Timeout,Conflict,Gone,Length Required," +
+  "Precondition Failed,Request Entity Too Large,Request URI Too Long," +
+  "Unsupported Media Type,Requested Range Not Satisfiable,Expectation Failed,I'm a teapot,,," +
+  "Misdirected Request,Unprocessable Entity,Locked,Failed Dependency,Too Early," +
+  "Upgrade Required,,Precondition Required,Too Many Requests,," +
+  "Request Header Fields Too Large,451Unavailable For Legal Reasons," +
+  "500Internal Server Error,Not Implemented,Bad Gateway,Service Unavailable," +
+  "Gateway Timeout,HTTP Version Not Supported,Variant Also Negotiates,Insufficient Storage," +
+  "Loop Detected,,Not Extended,Network Authentication Required";
+let reasons: string[] | undefined;
 
 /**
  * The reason phrase Go's `http.StatusText` gives a status code, `""` for an unknown code.
@@ -32,15 +33,15 @@ let reasons: Map<number, string> | undefined;
  * ```
  */
 export function statusText(code: number): string {
-  if (reasons === undefined) {
-    reasons = new Map();
+  if (!reasons) {
+    reasons = [];
     let last = 0;
-    for (const entry of packedReasons.split("|")) {
+    for (const entry of packedReasons.split(",")) {
       last = Number.parseInt(entry, 10) || last + 1;
-      reasons.set(last, entry.replace(/^\d+/, ""));
+      reasons[last] = entry.replace(/^\d+/, "");
     }
   }
-  return reasons.get(code) ?? "";
+  return reasons[code] ?? "";
 }
 
 /**

@@ -63,7 +63,7 @@ export interface EventQueueOptions<E = Event> {
 export class QueueFullError extends Error {
   override readonly name = "QueueFullError";
   /** The queue's capacity, in events. */
-  readonly capacity: number;
+  declare readonly capacity: number;
   constructor(capacity: number, incoming: number) {
     super(`eventqueue: full (capacity ${capacity} events), cannot accept ${incoming} more`);
     this.capacity = capacity;
@@ -100,13 +100,14 @@ function safely(hook: () => void): void {
  * ```
  */
 export class EventQueue<E = Event> implements Sink<E> {
-  readonly capacity: number;
-  readonly overflow: OverflowPolicy;
+  declare readonly capacity: number;
+  declare readonly overflow: OverflowPolicy;
   readonly #sink: Sink<E>;
   readonly #options: EventQueueOptions<E>;
-  /** Accepted writes; those before `#head` were handed on (a queue without array shifts). */
-  #items: E[][] = [];
-  #head = 0;
+  // Accepted writes, oldest last in `#out`, newest last in `#in`: a FIFO of two stacks, O(1)
+  // amortised without array shifts.
+  #in: E[][] = [];
+  #out: E[][] = [];
   #waiting = 0;
   #inFlight = 0;
   #dropped = 0;
@@ -115,8 +116,8 @@ export class EventQueue<E = Event> implements Sink<E> {
   #closing: Promise<void> | undefined;
 
   constructor(sink: Sink<E>, options: EventQueueOptions<E> = {}) {
-    const { capacity = Number.POSITIVE_INFINITY, overflow = endpointDefaults.overflow } = options;
-    if (capacity !== Number.POSITIVE_INFINITY) {
+    const { capacity = Infinity, overflow = endpointDefaults.overflow } = options;
+    if (capacity !== Infinity) {
       atLeast("EventQueue capacity", capacity, 1, "an integer");
     }
     if (overflow !== "reject" && overflow !== "drop-oldest") {
@@ -142,21 +143,18 @@ export class EventQueue<E = Event> implements Sink<E> {
     if (this.#closing) throw new SinkClosedError("eventqueue");
     const incoming = events.length;
     if (incoming === 0) return;
-    const { capacity } = this;
-    if (this.#waiting + incoming > capacity) {
-      if (this.overflow === "reject" || incoming > capacity) {
-        throw new QueueFullError(capacity, incoming);
+    // Drop the oldest waiting writes until this one fits, unless it may not (or never can).
+    while (this.#waiting + incoming > this.capacity) {
+      if (this.overflow === "reject" || incoming > this.capacity) {
+        throw new QueueFullError(this.capacity, incoming);
       }
-      // Drop the oldest waiting writes until this one fits (it does: incoming <= capacity).
-      while (this.#waiting + incoming > capacity) {
-        const oldest = this.#shift() as E[];
-        this.#dropped += oldest.length;
-        safely(() => this.#options.onDrop?.(oldest));
-        safely(() => this.#options.onEgress?.(oldest));
-      }
+      const oldest = this.#shift() as E[];
+      this.#dropped += oldest.length;
+      safely(() => this.#options.onDrop?.(oldest));
+      safely(() => this.#options.onEgress?.(oldest));
     }
     this.#options.onIngress?.(events);
-    this.#items.push(events);
+    this.#in.push(events);
     this.#waiting += incoming;
     if (!this.#draining) void this.#drain();
   }
@@ -171,16 +169,12 @@ export class EventQueue<E = Event> implements Sink<E> {
   }
 
   #shift(): E[] | undefined {
-    const events = this.#items[this.#head];
-    if (events) {
-      this.#items[this.#head++] = [];
-      this.#waiting -= events.length;
-      // Compact now and then so a long-lived queue does not keep a growing array of holes.
-      if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#head = 0;
-      }
+    if (this.#out.length === 0) {
+      this.#out = this.#in.reverse();
+      this.#in = [];
     }
+    const events = this.#out.pop();
+    if (events) this.#waiting -= events.length;
     return events;
   }
 

@@ -130,15 +130,13 @@ export function classifyDeliveryError(error: unknown): DeliveryClass {
 export function decideAttempt(
   input: Attempt,
 ): { retry: true; at: number; wait: number } | { retry: false; reason: DeadLetterReason } {
-  const { error, now, firstAttemptAt } = input;
+  const { error, now, firstAttemptAt, attempts, maxAttempts = 0 } = input;
   const maxAge = input.maxAge ?? defaultMaxAgeMs;
-  const dead = (reason: DeadLetterReason) => ({ retry: false as const, reason });
-  if ((input.classify ?? classifyDeliveryError)(error) === "final") return dead("final");
-  const backoff = input.backoff();
-  if (backoff === "drop") return dead("final");
-  if ((input.maxAttempts ?? 0) > 0 && input.attempts >= (input.maxAttempts as number)) {
-    return dead("max-attempts");
-  }
+  // A final failure does not reach the strategy; the strategy may still drop a retryable one.
+  const backoff =
+    (input.classify ?? classifyDeliveryError)(error) === "final" ? "drop" : input.backoff();
+  if (backoff === "drop") return { retry: false, reason: "final" };
+  if (maxAttempts > 0 && attempts >= maxAttempts) return { retry: false, reason: "max-attempts" };
   const retryAfter = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   const wait = Math.max(
     0,
@@ -151,7 +149,7 @@ export function decideAttempt(
   const at = now + wait;
   // An attempt that could only start after the age limit is not made.
   if (maxAge > 0 && (now - firstAttemptAt >= maxAge || at - firstAttemptAt > maxAge)) {
-    return dead("max-age");
+    return { retry: false, reason: "max-age" };
   }
   return { retry: true, at, wait };
 }

@@ -104,7 +104,8 @@ export function decideRetry(input: RetryInput): RetryDecision {
  */
 export function deliveredBefore(error: unknown, batchSize: number): number {
   const delivered = (error as { delivered?: number } | null)?.delivered;
-  return Number.isInteger(delivered) && (delivered as number) > 0
+  // A `delivered` of 0 or less comes out as 0 too.
+  return Number.isInteger(delivered)
     ? Math.max(0, Math.min(delivered as number, batchSize - 1))
     : 0;
 }

@@ -90,13 +90,13 @@ export interface RetryingSinkOptions<E = Event> {
  */
 export class DeadLetterError<E = Event> extends Error {
   override readonly name = "DeadLetterError";
-  readonly letter: DeadLetter<E>;
+  declare readonly letter: DeadLetter<E>;
   constructor(letter: DeadLetter<E>) {
-    const last =
-      letter.lastError instanceof Error ? letter.lastError.message : String(letter.lastError);
+    const { lastError: cause } = letter;
+    const last = cause instanceof Error ? cause.message : String(cause);
     super(
       `retryingSink: gave up on ${letter.events.length} event(s) after ${letter.attempts} attempt(s) (${letter.reason}): ${last}`,
-      { cause: letter.lastError },
+      { cause },
     );
     this.letter = letter;
   }
@@ -133,7 +133,7 @@ export class RetryingSink<E = Event> implements Sink<E> {
   readonly #strategy: RetryStrategy<E>;
   /** A copy of the options: the limits and `classify` go to every decision as they are. */
   readonly #options: RetryingSinkOptions<E>;
-  // Cancellers of default timers, run by close (one listener per wait on a shared AbortSignal
+  // Wakers of default timers, run by close (one listener per wait on a shared AbortSignal
   // would pile up under many concurrent writes).
   readonly #sleepers = new Set<() => void>();
   readonly #now: Clock;
@@ -154,34 +154,15 @@ export class RetryingSink<E = Event> implements Sink<E> {
     this.#now = options.now ?? Date.now;
   }
 
-  write(...events: E[]): Promise<void> {
-    return this.#closing ? Promise.reject(closed()) : this.#deliver(events);
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#abort.abort(closed());
-      for (const cancel of this.#sleepers) cancel();
-      if (this.#active > 0) {
-        await new Promise<void>((resolve) => {
-          this.#idle = resolve;
-        });
-      }
-      await this.#sink.close();
-    })();
-    return this.#closing;
-  }
-
-  async #deliver(events: E[]): Promise<void> {
+  async write(...events: E[]): Promise<void> {
+    if (this.#closing) throw closed();
     if (events.length === 0) return;
     this.#active++;
-    const strategy = this.#strategy;
-    let remaining = events;
     let attempts = 0;
     let firstAttemptAt = 0;
     try {
       // Even the first attempt waits while the strategy says so (a breaker other writes opened).
-      for (let wait = strategy.proceed(remaining); ; ) {
+      for (let wait = this.#strategy.proceed(events); ; ) {
         // A wait that begins after close (an attempt in flight at close failed) ends at once too.
         if (wait > 0 && !this.#closing) {
           await this.#pause(wait).catch((error) => {
@@ -191,23 +172,30 @@ export class RetryingSink<E = Event> implements Sink<E> {
         if (this.#closing) throw closed();
         if (attempts++ === 0) firstAttemptAt = this.#now();
         try {
-          await this.#sink.write(...remaining);
-          return strategy.success(remaining);
+          await this.#sink.write(...events);
+          return this.#strategy.success(events);
         } catch (error) {
           if (error instanceof SinkClosedError) throw error;
-          remaining = remaining.slice(deliveredBefore(error, remaining.length));
-          const failed = remaining;
+          // Only what earlier POSTs did not deliver is retried (or dead-lettered).
+          events = events.slice(deliveredBefore(error, events.length));
           const decision = decideAttempt({
             ...this.#options,
             attempts,
             firstAttemptAt,
             error,
             now: this.#now(),
-            backoff: () => (strategy.failure(failed, error) ? "drop" : strategy.proceed(failed)),
+            // Called at once, inside decideAttempt: `events` are still the failed ones.
+            backoff: () =>
+              this.#strategy.failure(events, error) ? "drop" : this.#strategy.proceed(events),
           });
           if (!decision.retry) {
-            const { reason } = decision;
-            const letter = { events: failed, attempts, firstAttemptAt, lastError: error, reason };
+            const letter = {
+              events,
+              attempts,
+              firstAttemptAt,
+              lastError: error,
+              reason: decision.reason,
+            };
             const { onDeadLetter } = this.#options;
             if (!onDeadLetter) throw new DeadLetterError(letter);
             // Awaited, so that close also waits for the dead-letter handler.
@@ -221,20 +209,32 @@ export class RetryingSink<E = Event> implements Sink<E> {
     }
   }
 
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort(closed());
+      for (const wake of this.#sleepers) wake();
+      if (this.#active > 0) {
+        await new Promise<void>((resolve) => {
+          this.#idle = resolve;
+        });
+      }
+      await this.#sink.close();
+    })();
+    return this.#closing;
+  }
+
   #pause(ms: number): Promise<void> {
     const { sleep } = this.#options;
     if (sleep) return sleep(ms, this.#abort.signal);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#sleepers.delete(cancel);
-        resolve();
-      }, ms);
-      const cancel = () => {
+    // Close wakes it early; the write then finds itself closed.
+    return new Promise((resolve) => {
+      const wake = () => {
         clearTimeout(timer);
-        this.#sleepers.delete(cancel);
-        reject(closed());
+        this.#sleepers.delete(wake);
+        resolve();
       };
-      this.#sleepers.add(cancel);
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
     });
   }
 }

@@ -94,8 +94,8 @@ abstract class Streak<E> implements RetryStrategy<E> {
    * Takes back a state from {@link snapshot} (say after a restart): later `proceed` calls answer
    * as if those failures had happened here. Throws RangeError for a negative or fractional count.
    */
-  restore(state: StrategyState): void {
-    const { failures, lastFailureAt } = state;
+  restore({ failures, lastFailureAt }: StrategyState): void {
+    // Both checked before either is set: a bad state leaves this one unchanged.
     atLeast("restore: failures", failures, 0, "an integer");
     this.#lastFailureAt = nonNegative("restore: lastFailureAt", lastFailureAt);
     this.#failures = failures;
@@ -117,8 +117,8 @@ abstract class Streak<E> implements RetryStrategy<E> {
  * ```
  */
 export class Breaker<E = Event> extends Streak<E> {
-  readonly threshold: number;
-  readonly backoffMs: number;
+  declare readonly threshold: number;
+  declare readonly backoffMs: number;
 
   constructor(
     threshold: number = endpointDefaults.threshold,
@@ -169,17 +169,19 @@ export interface ExponentialBackoffConfig {
  * ```
  */
 export class ExponentialBackoff<E = Event> extends Streak<E> {
-  readonly base: number;
-  readonly factor: number;
-  readonly max: number;
+  declare readonly base: number;
+  declare readonly factor: number;
+  declare readonly max: number;
   readonly #random: () => number;
 
   constructor(config: ExponentialBackoffConfig = {}) {
     super(config.now);
-    this.base = nonNegative("ExponentialBackoff base", config.base ?? 0);
-    const { factor, max } = endpointDefaults.exponential;
-    this.factor = nonNegative("ExponentialBackoff factor", config.factor ?? 0) || factor;
-    this.max = nonNegative("ExponentialBackoff max", config.max ?? 0) || max;
+    const setting = (key: "base" | "factor" | "max") =>
+      nonNegative(`ExponentialBackoff ${key}`, config[key] ?? 0);
+    const { exponential } = endpointDefaults;
+    this.base = setting("base");
+    this.factor = setting("factor") || exponential.factor;
+    this.max = setting("max") || exponential.max;
     this.#random = config.random ?? Math.random;
   }
 

@@ -2,8 +2,6 @@
 // base64, constant-time comparison. Bodies are signed as the exact bytes sent: re-serialising
 // JSON or re-decoding bytes as UTF-8 would break signatures.
 
-import { first, sha256 } from "./sha256.ts";
-
 /**
  * A Standard Webhooks secret: `whsec_<base64>` or the bare base64 key (24–64 random bytes).
  *
@@ -54,50 +52,39 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return !difference;
 }
 
-/**
- * A secret's raw key, its HMAC key schedule (the states after the inner and outer key blocks) and,
- * once needed, its Web Crypto key.
- */
-export type HmacKey = [
-  raw: Uint8Array<ArrayBuffer>,
-  inner: Int32Array,
-  outer: Int32Array,
-  subtle?: CryptoKey,
-];
+/** A secret's raw key and, once needed, its Web Crypto key. */
+export type HmacKey = [raw: Uint8Array<ArrayBuffer>, subtle?: CryptoKey];
 
-// Decoding a secret and deriving its key schedule costs about a fifth of verifying 1 KB, and
-// receivers verify with the same few secrets over and over. Cleared when full, so a caller
+// Receivers verify with the same few secrets over and over: each is decoded (and imported into
+// Web Crypto, when needed) once. Cleared when full, so a caller
 // cycling through secrets cannot grow it forever. Keys are derived only from the secret itself,
 // so a hit changes no result.
 const keyCache = /* @__PURE__ */ new Map<unknown, HmacKey>();
 
-/** The keys of one secret or a non-empty list; throws `fail(message)` for an unusable one. */
+/**
+ * The keys of one secret or a non-empty list; throws `fail(message)` for an unusable one, naming
+ * which (`secret[1]`) but never showing it.
+ */
 export function secretKeys(
   secret: WebhookSecret | readonly WebhookSecret[],
   fail: (message: string) => Error,
 ): HmacKey[] {
   // Not `[secret].flat()`: ten times slower.
-  const keys = (Array.isArray(secret) ? secret : [secret]).map((text) => {
+  const list: readonly WebhookSecret[] = Array.isArray(secret) ? secret : [secret];
+  // An empty list is a missing secret: `secret[0]`.
+  return (list[0] === undefined ? [""] : list).map((text, index) => {
     let key = keyCache.get(text);
     if (!key) {
       const raw = fromBase64(text, /^whsec_/);
-      if (!raw?.length) return undefined;
+      if (!raw?.length) {
+        throw fail(`secret${list === secret ? `[${index}]` : ""} must be (whsec_) base64`);
+      }
       if (keyCache.size > 15) keyCache.clear();
-      const block = raw.length > 64 ? sha256(raw) : raw;
-      // The state after hashing the key block xor `pad` (past the key's end, `block[i]` is 0).
-      const schedule = (pad: number) => {
-        sha256(new Uint8Array(64).map((_, i) => (block[i] as number) ^ pad));
-        return first;
-      };
-      key = [raw, schedule(0x36), schedule(0x5c)];
+      key = [raw];
       keyCache.set(text, key);
     }
     return key;
   });
-  if (!keys[0] || keys.includes(undefined)) {
-    throw fail("secret must be (whsec_) base64, or a non-empty list");
-  }
-  return keys as HmacKey[];
 }
 
 /** The raw key of a secret, `whsec_` prefix optional; `undefined` unless it is base64. */
@@ -118,17 +105,8 @@ export function fromBase64(text: string, prefix?: RegExp): Uint8Array<ArrayBuffe
   } catch {}
 }
 
-/**
- * The HMAC-SHA256 (RFC 2104) under each key of `id.timestamp.body`, the bytes Standard Webhooks
- * signs: synchronous up to 8 KB, where hashing in JavaScript beats the async Web Crypto
- * hand-off, Web Crypto above.
- */
-export async function hmacs(
-  keys: HmacKey[],
-  id: string,
-  timestamp: number,
-  body: WebhookBody,
-): Promise<Uint8Array[]> {
+/** The bytes Standard Webhooks signs: `id.timestamp.body`, the body byte for byte. */
+export function signedContent(id: string, timestamp: number, body: WebhookBody): Uint8Array {
   const view = (typeof body === "string" ? encoder.encode(body) : body) as Uint8Array;
   // Duck-typed rather than instanceof: the buffer may come from another realm.
   if (!(view?.byteLength >= 0)) throw new TypeError("body must be a string or bytes");
@@ -136,21 +114,26 @@ export async function hmacs(
   const content = new Uint8Array(prefix.length + view.byteLength);
   content.set(prefix);
   content.set(new Uint8Array(view.buffer ?? view, view.byteOffset, view.byteLength), prefix.length);
-  const macs = [];
-  for (const key of keys) {
-    if (content.length > 8192) {
-      // Imported once per cached key; a failed import leaves nothing behind.
-      key[3] ??= await crypto.subtle.importKey(
-        "raw",
-        key[0],
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["sign"],
-      );
-      macs.push(new Uint8Array(await crypto.subtle.sign("HMAC", key[3], content)));
-    } else macs.push(sha256(sha256(content, key[1]), key[2]));
-  }
-  return macs;
+  return content;
+}
+
+/**
+ * The HMAC-SHA256 (RFC 2104) of `content` under `key`, by Web Crypto. Verifying small bodies
+ * takes the synchronous path instead (hmac-sync.ts): a sender waits on the network anyway, and
+ * its bundle then has no SHA-256 of its own.
+ */
+export async function subtleHmac(key: HmacKey, content: Uint8Array): Promise<Uint8Array> {
+  // Imported once per cached key; a failed import leaves nothing behind.
+  key[1] ??= await crypto.subtle.importKey(
+    "raw",
+    key[0],
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return new Uint8Array(
+    await crypto.subtle.sign("HMAC", key[1], content as Uint8Array<ArrayBuffer>),
+  );
 }
 
 export function toBase64(bytes: Uint8Array): string {

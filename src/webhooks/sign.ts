@@ -1,4 +1,12 @@
-import { hmacs, secretKeys, toBase64, type WebhookBody, type WebhookSecret } from "./hmac.ts";
+import {
+  type HmacKey,
+  secretKeys,
+  signedContent,
+  subtleHmac,
+  toBase64,
+  type WebhookBody,
+  type WebhookSecret,
+} from "./hmac.ts";
 
 /**
  * The three Standard Webhooks request headers. A type alias, not an interface, so it is
@@ -74,7 +82,21 @@ export async function signWebhook(options: SignWebhookOptions): Promise<WebhookH
     throw new RangeError("timestamp must be a valid Date or whole unix seconds, not milliseconds");
   }
   const keys = secretKeys(options.secret, (message) => new TypeError(message));
-  const macs = await hmacs(keys, id, timestamp, options.body);
+  return signatureHeaders(keys, id, timestamp, options.body);
+}
+
+/**
+ * The Standard Webhooks headers of a message whose id and timestamp are known good (a sender
+ * that makes them itself, as HttpSink does, skips signWebhook's checks of them).
+ */
+export async function signatureHeaders(
+  keys: HmacKey[],
+  id: string,
+  timestamp: number,
+  body: WebhookBody,
+): Promise<WebhookHeaders> {
+  const content = signedContent(id, timestamp, body);
+  const macs = await Promise.all(keys.map((key) => subtleHmac(key, content)));
   return {
     "webhook-id": id,
     "webhook-timestamp": `${timestamp}`,

@@ -61,7 +61,7 @@ describe("Endpoint", () => {
     const bucket = unique();
     const endpoint = new Endpoint("flaky", `${serverUrl}/flaky/${bucket}?fail=3&status=503`, {
       threshold: 1,
-      backoff: "5ms",
+      backoff: 5,
     });
     await endpoint.write(event("e1", "push"));
     await endpoint.close();
@@ -125,7 +125,7 @@ describe("Endpoint", () => {
     const endpoint = new Endpoint(
       "down-for-days",
       "https://hooks.example.com/in",
-      { strategy: { type: "breaker", threshold: 1, backoff: "1h" } },
+      { strategy: { type: "breaker", threshold: 1, backoff: 3_600_000 } },
       {
         now: () => now,
         sleep: async (ms) => {
@@ -227,18 +227,49 @@ describe("Endpoint", () => {
     assert.equal(endpoint.metrics().events, 20);
   });
 
-  it("accepts raw input or a parsed config, and reports config errors by key", async () => {
-    const raw = { timeout: "2s", ignore: { actions: ["pull"] } } as const;
-    const parsed = parseEndpointConfig(raw);
-    for (const config of [raw, parsed]) {
-      const endpoint = new Endpoint("x", "https://hooks.example.com/in", config);
+  it("takes typed settings or a parsed config; config files go through parseEndpointConfig", async () => {
+    const typed = { timeout: 2000, ignore: { actions: ["pull"] as const } };
+    const parsed = parseEndpointConfig({ timeout: "2s", ignore: { actions: ["pull"] } });
+    for (const settings of [typed, parsed]) {
+      const endpoint = new Endpoint("x", "https://hooks.example.com/in", settings);
       const json = JSON.parse(JSON.stringify(endpoint));
       assert.equal(json.timeout, 2000);
+      assert.equal(json.maxBatch, 1, "distribution's defaults fill what is unset");
+      assert.equal(json.format, "distribution");
       assert.deepEqual(json.ignore, { mediatypes: [], actions: ["pull"] });
       await endpoint.close();
     }
+    // A config file's Go duration passed as it is, at the top or in the strategy: named, not
+    // silently read as the default.
+    for (const [settings, key] of [
+      [{ timeout: "2s" }, "timeout"],
+      [{ strategy: { type: "breaker", backoff: "1h" } }, "backoff"],
+      [{ strategy: { type: "exponential", max: "5s" } }, "max"],
+    ] as const) {
+      assert.throws(
+        () => new Endpoint("x", "https://hooks.example.com/in", settings as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message === `${key} must be a number (ms), not a config file's text`,
+      );
+    }
+    // The other numbers are checked by the part that takes them.
+    for (const settings of [{ maxAge: "3d" }, { strategy: { type: "exponential", base: "1s" } }]) {
+      assert.throws(() => new Endpoint("x", "https://h.example/", settings as never), RangeError);
+    }
+    assert.throws(() => new Endpoint("x", "https://h.example/", { partitions: 0 }), RangeError);
+    assert.throws(() => new Endpoint("x", "https://h.example/", { maxBatch: 0 }), RangeError);
     assert.throws(
-      () => new Endpoint("x", "https://hooks.example.com/in", { retries: 3 } as never),
+      () => new Endpoint("x", "https://h.example/", { secret: "not base64!" }),
+      /httpSink: secret\[0\] must be \(whsec_\) base64/,
+    );
+    // Only the formats the bundle has: a name of registry-relay/formats' says how to pass it.
+    assert.throws(
+      () => new Endpoint("x", "https://h.example/", { format: "cloudevents" }),
+      /endpoint x: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
+    );
+    assert.throws(
+      () => parseEndpointConfig({ retries: 3 }),
       (e: unknown) => e instanceof ConfigError && e.key === "retries",
     );
     assert.throws(() => new Endpoint("x", "", {}), /url is required/);

@@ -908,7 +908,7 @@ describe("parseEnvelope + encodeEnvelope over the captured distribution 2.8.2 bo
         [
           {
             path: "events[0].timestamp",
-            message: `must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got ${JSON.stringify(timestamp)}`,
+            message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
           },
         ],
         timestamp,
@@ -953,65 +953,62 @@ describe("parseEnvelope rejections: exact path and message", () => {
     const cases: [string, string][] = [
       [
         '{"events": [}',
-        `expected a JSON value, found character "}" (line 1, column 13, position 12)`,
+        `unexpected character "}" where a value was expected (line 1, column 13, position 12)`,
       ],
       [
         '{"events": [',
-        "expected a JSON value, found end of input (line 1, column 13, position 12)",
+        "unexpected end of input where a value was expected (line 1, column 13, position 12)",
       ],
       ['{"events": "abc', "unterminated string (line 1, column 12, position 11)"],
       [
         '{"events": []} x',
-        `unexpected character "x" after the JSON value (line 1, column 16, position 15)`,
+        `unexpected character "x" after a value (line 1, column 16, position 15)`,
       ],
       [
         '{\n   "events": [\n      {"id": 1,}\n   ]\n}',
-        `expected a string key, found character "}" (line 3, column 16, position 32)`,
+        `unexpected character "}" where a string key was expected (line 3, column 16, position 32)`,
       ],
-      [
-        '{"events" []}',
-        `expected ':' after an object key, found character "[" (line 1, column 11, position 10)`,
-      ],
+      ['{"events" []}', `unexpected character "[" after a key (line 1, column 11, position 10)`],
       [
         "{events: []}",
-        `expected a string key or '}', found character "e" (line 1, column 2, position 1)`,
+        `unexpected character "e" where a string key was expected (line 1, column 2, position 1)`,
       ],
       [
         '{"events": [1 2]}',
-        `expected ',' or ']', found character "2" (line 1, column 15, position 14)`,
+        `unexpected character "2" after a value (line 1, column 15, position 14)`,
       ],
       [
         '{"events": [], "n": 01}',
-        `expected ',' or '}', found character "1" (line 1, column 22, position 21)`,
+        `unexpected character "1" after a value (line 1, column 22, position 21)`,
       ],
       [
         '{"events": [], "n": -}',
-        `expected a digit, found character "}" (line 1, column 22, position 21)`,
+        `unexpected character "-" where a value was expected (line 1, column 21, position 20)`,
       ],
       [
         '{"events": [], "n": 1.}',
-        `expected a digit after '.', found character "}" (line 1, column 23, position 22)`,
+        `unexpected character "." after a value (line 1, column 22, position 21)`,
       ],
       [
         '{"events": [], "n": 1e}',
-        `expected a digit in the exponent, found character "}" (line 1, column 23, position 22)`,
+        `unexpected character "e" after a value (line 1, column 22, position 21)`,
       ],
-      ['{"events": [], "s": "a\\x"}', "invalid escape \\x (line 1, column 23, position 22)"],
+      ['{"events": [], "s": "a\\x"}', "invalid escape in string (line 1, column 23, position 22)"],
       [
         '{"events": [], "s": "\\u12G4"}',
-        "\\u must be followed by 4 hex digits (line 1, column 22, position 21)",
+        "invalid escape in string (line 1, column 22, position 21)",
       ],
       [
         '{"events": [], "s": "a\tb"}',
-        "control character in string (must be escaped) (line 1, column 23, position 22)",
+        "control character in string (line 1, column 23, position 22)",
       ],
       [
         '{"events": tru}',
-        `expected a JSON value, found character "t" (line 1, column 12, position 11)`,
+        `unexpected character "t" where a value was expected (line 1, column 12, position 11)`,
       ],
       [
         "{'events': []}",
-        `expected a string key or '}', found character "'" (line 1, column 2, position 1)`,
+        `unexpected character "'" where a string key was expected (line 1, column 2, position 1)`,
       ],
     ];
     for (const [text, reason] of cases) {
@@ -1041,9 +1038,7 @@ describe("parseEnvelope rejections: exact path and message", () => {
         { path: "", message: `must be a JSON object with an "events" array, got ${kind}` },
       ]);
     }
-    assert.deepEqual(issuesOf("{}"), [
-      { path: "events", message: "is required (an array of events)" },
-    ]);
+    assert.deepEqual(issuesOf("{}"), [{ path: "events", message: "is required" }]);
     assert.deepEqual(issuesOf('{"events": {}}'), [
       { path: "events", message: "must be an array, got object" },
     ]);
@@ -1166,22 +1161,40 @@ describe("parseEnvelope rejections: exact path and message", () => {
         e.target = { repository: "r", ...t };
       });
     const cases: [Record<string, unknown>, EnvelopeIssue][] = [
-      [{ size: -1 }, { path: "events[0].target.size", message: "must not be negative, got -1" }],
+      [
+        { size: -1 },
+        {
+          path: "events[0].target.size",
+          message: "must be a non-negative integer below 2^53, got -1",
+        },
+      ],
       [
         { size: 1.5 },
-        { path: "events[0].target.size", message: "must be an integer below 2^53, got 1.5" },
+        {
+          path: "events[0].target.size",
+          message: "must be a non-negative integer below 2^53, got 1.5",
+        },
       ],
       [
         { size: 2 ** 53 },
         {
           path: "events[0].target.size",
-          message: "must be an integer below 2^53, got 9007199254740992",
+          message: "must be a non-negative integer below 2^53, got 9007199254740992",
         },
       ],
-      [{ size: "12" }, { path: "events[0].target.size", message: "must be a number, got string" }],
+      [
+        { size: "12" },
+        {
+          path: "events[0].target.size",
+          message: "must be a non-negative integer below 2^53, got string",
+        },
+      ],
       [
         { length: null },
-        { path: "events[0].target.length", message: "must be a number, got null" },
+        {
+          path: "events[0].target.length",
+          message: "must be a non-negative integer below 2^53, got null",
+        },
       ],
       [
         { mediaType: 1 },
@@ -1194,10 +1207,7 @@ describe("parseEnvelope rejections: exact path and message", () => {
         { fromRepository: true },
         { path: "events[0].target.fromRepository", message: "must be a string, got boolean" },
       ],
-      [
-        { urls: "u" },
-        { path: "events[0].target.urls", message: "must be an array of strings, got string" },
-      ],
+      [{ urls: "u" }, { path: "events[0].target.urls", message: "must be an array, got string" }],
       [
         { urls: ["u", 2] },
         { path: "events[0].target.urls[1]", message: "must be a string, got number" },
@@ -1230,7 +1240,7 @@ describe("parseEnvelope rejections: exact path and message", () => {
         { references: {} },
         {
           path: "events[0].target.references",
-          message: "must be an array of descriptors, got object",
+          message: "must be an array, got object",
         },
       ],
       [
@@ -1239,7 +1249,10 @@ describe("parseEnvelope rejections: exact path and message", () => {
       ],
       [
         { references: [{ size: -2 }] },
-        { path: "events[0].target.references[0].size", message: "must not be negative, got -2" },
+        {
+          path: "events[0].target.references[0].size",
+          message: "must be a non-negative integer below 2^53, got -2",
+        },
       ],
       [
         { references: [{ platform: { architecture: "arm", os: "linux", "os.version": 10 } }] },
@@ -1298,20 +1311,19 @@ describe("parseEnvelope rejections: exact path and message", () => {
         { path: "events[0].id", message: "must not be empty" },
         {
           path: "events[0].timestamp",
-          message:
-            'must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got "now"',
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
         },
         { path: "events[0].target.repository", message: "is required" },
         { path: "events[1]", message: "must be an object, got number" },
       ]);
       assert.equal(
         error.message,
-        'invalid envelope: events[0].id: must not be empty; events[0].timestamp: must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z, got "now"; events[0].target.repository: is required (and 1 more)',
+        "invalid envelope: events[0].id: must not be empty; events[0].timestamp: must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z; events[0].target.repository: is required (and 1 more)",
       );
     }
     assert.throws(() => parseEnvelope("nope"), {
       name: "EnvelopeError",
-      message: `invalid envelope: body is not valid JSON: expected a JSON value, found character "n" (line 1, column 1, position 0)`,
+      message: `invalid envelope: body is not valid JSON: unexpected character "n" where a value was expected (line 1, column 1, position 0)`,
     });
   });
 
@@ -1617,7 +1629,10 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
       { path: "n", message: "-Infinity is not a JSON number" },
     ]);
     assert.deepEqual(issuesOf(withTarget(',"size":1e400')), [
-      { path: "events[0].target.size", message: "must be an integer below 2^53, got Infinity" },
+      {
+        path: "events[0].target.size",
+        message: "must be a non-negative integer below 2^53, got Infinity",
+      },
     ]);
     for (const number of ["1e-400", "-0", "1E2", "0.5e1", "123456789012345678901", "1.0"]) {
       assertStable(parseEnvelope(withTarget(`,"x":${number}`)), number);
@@ -1651,7 +1666,8 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
     assert.deepEqual(issuesOf('{"events": [], "s": "\\ud800\\x"}'), [
       {
         path: "",
-        message: "body is not valid JSON: invalid escape \\x (line 1, column 28, position 27)",
+        message:
+          "body is not valid JSON: invalid escape in string (line 1, column 28, position 27)",
       },
     ]);
   });

@@ -915,7 +915,7 @@ describe("formats in: refusals name the field and the reason", () => {
         {
           path: "",
           message:
-            "body is not valid JSON: expected a JSON value, found end of input (line 1, column 10, position 9)",
+            "body is not valid JSON: unexpected end of input where a value was expected (line 1, column 10, position 9)",
         },
       ]);
       await refuses(format, { body: "[1]", headers }, [

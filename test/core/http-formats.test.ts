@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Endpoint } from "../../src/endpoint/endpoint.ts";
 import { EventsMediaType } from "../../src/event/constants.ts";
+import type { OutputFormat } from "../../src/event/output.ts";
 import type { Event } from "../../src/event/schema.ts";
-import { toCDEvent } from "../../src/formats/cdevents.ts";
-import { toCloudEvent } from "../../src/formats/cloudevents.ts";
+import { cdEventsFormat, toCDEvent } from "../../src/formats/cdevents.ts";
+import { cloudEventsFormat, toCloudEvent } from "../../src/formats/cloudevents.ts";
+import { outputFormats } from "../../src/formats/output.ts";
 import { HttpEncodeError, HttpSink } from "../../src/sinks/http.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
 import { clearInbox, inbox, serverUrl } from "../support/env.ts";
@@ -41,7 +43,10 @@ describe("HttpSink formats", () => {
   it("cloudevents: one structured CloudEvent per POST, signed over the exact body", async () => {
     const bucket = "formats-ce-single";
     await clearInbox(bucket);
-    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cloudevents", secret });
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
+      format: cloudEventsFormat,
+      secret,
+    });
     const events = [event("e1", "team-a/app", "v1"), event("e2", "team-b/app")];
     await sink.write(...events);
     const got = await received(bucket, 2);
@@ -58,7 +63,7 @@ describe("HttpSink formats", () => {
     const bucket = "formats-ce-batch";
     await clearInbox(bucket);
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
-      format: "cloudevents",
+      format: cloudEventsFormat,
       maxBatch: 2,
     });
     const events = [event("b1", "r", "1"), event("b2", "r", "2"), event("b3", "r", "3")];
@@ -78,7 +83,7 @@ describe("HttpSink formats", () => {
     const bucket = "formats-cd";
     await clearInbox(bucket);
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
-      format: "cdevents",
+      format: cdEventsFormat,
       headers: { "X-Team": "a" },
     });
     const pushed = event("c1", "team-a/app", "v1");
@@ -93,25 +98,32 @@ describe("HttpSink formats", () => {
     assert.equal(request.headers["x-team"], "a");
     await assert.rejects(() => sink.write(blob), HttpEncodeError);
     assert.throws(
-      () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents", maxBatch: 5 }),
+      () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: cdEventsFormat, maxBatch: 5 }),
       /maxBatch must be 1 with format "cdevents"/,
     );
     for (const headers of [{ "Ce-Source": "x" }, new Headers({ "ce-type": "y" })]) {
       assert.throws(
-        () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents", headers }),
+        () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: cdEventsFormat, headers }),
         /headers must not set ce-\* with format "cdevents"/,
       );
     }
     assert.throws(
       () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "xml" as "cdevents" }),
-      /format must be one of distribution, cloudevents, cdevents/,
+      /httpSink: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
+    );
+    // A name of registry-relay/formats without its object: how to pass it, not a bare refusal.
+    assert.throws(
+      () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents" }),
+      /httpSink: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
     );
   });
 
   it("writeEncoded: stored texts go out as CloudEvents too", async () => {
     const bucket = "formats-ce-encoded";
     await clearInbox(bucket);
-    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cloudevents" });
+    const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
+      format: outputFormats.cloudevents,
+    });
     const one = event("t1", "r", "v1");
     await sink.writeEncoded({ id: one.id, text: JSON.stringify(one), mediaType: EventsMediaType });
     const [request] = await received(bucket, 1);
@@ -128,7 +140,7 @@ describe("Endpoint routing", () => {
     const bucket = "formats-endpoint";
     await clearInbox(bucket);
     const endpoint = new Endpoint("team-a", `${serverUrl}/inbox/${bucket}`, {
-      format: "cdevents",
+      format: cdEventsFormat,
       match: { repositories: ["team-a/**"], tags: ["v*"] },
     });
     const scan: Event = {
@@ -165,5 +177,30 @@ describe("Endpoint routing", () => {
       (JSON.parse(request.body) as { events: Event[] }).events.map((e) => e.id),
     );
     assert.deepEqual(ids, ["r1", "p1"]);
+  });
+
+  it("takes an output format of your own: its events, content type and body, signed and batched", async () => {
+    const bucket = "formats-endpoint-custom";
+    await clearInbox(bucket);
+    const chat: OutputFormat = {
+      name: "chat",
+      accepts: (e) => e.target.tag !== undefined,
+      contentType: ({ maxBatch }) => `application/x-chat; batch=${maxBatch}`,
+      body: (batch) =>
+        JSON.stringify({ text: batch.map((e) => `${e.target.repository}:${e.target.tag}`) }),
+    };
+    const endpoint = new Endpoint("chat", `${serverUrl}/inbox/${bucket}`, {
+      format: chat,
+      maxBatch: 5,
+      secret,
+    });
+    await endpoint.write(event("t1", "team/app", "v1"), blob, event("t2", "team/app", "v2"));
+    await endpoint.close();
+    assert.equal(JSON.parse(JSON.stringify(endpoint)).format, "chat");
+    const [request, ...more] = await inbox(bucket);
+    assert.equal(more.length, 0);
+    assert.equal(request?.headers["content-type"], "application/x-chat; batch=5");
+    assert.equal(request?.body, '{"text":["team/app:v1","team/app:v2"]}');
+    await verifyWebhook({ secret, headers: request?.headers ?? {}, body: request?.body ?? "" });
   });
 });

@@ -525,7 +525,11 @@ describe("HttpSink", () => {
           e instanceof TypeError && /secret/.test(e.message) && !e.message.includes("h3ad3rs3cret"),
       );
     }
-    assert.throws(() => new HttpSink("https://h.example/", { secret: [] }), /empty list/);
+    // An empty list is a missing first secret.
+    assert.throws(
+      () => new HttpSink("https://h.example/", { secret: [] }),
+      /httpSink: secret\[0\] must be \(whsec_\) base64/,
+    );
   });
 
   it("reads a small body of known length to its end, and stops a large or unsized one at 64 KiB", async () => {
@@ -680,7 +684,7 @@ describe("HttpSink: redirects are never success", () => {
     assert.equal(error.permanent, false);
     assert.equal(
       error.message,
-      "httpSink{https://hooks.example/in}: redirect not followed (the runtime hides its status and Location)",
+      "httpSink{https://hooks.example/in}: redirect not followed (status and Location hidden)",
     );
     assert.equal(classifyDeliveryError(error), "retry");
     assert.deepEqual(metrics.snapshot(), {

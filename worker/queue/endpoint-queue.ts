@@ -6,6 +6,7 @@
 // batch and its success), failure.ts (a failed attempt), admin.ts (list, replay, purge) and
 // store.ts (schema and meta).
 import { DurableObject } from "cloudflare:workers";
+import { outputFormats } from "../../src/formats/output.ts";
 import { HttpSink } from "../../src/sinks/http.ts";
 import { EndpointMetrics } from "../../src/sinks/metrics.ts";
 import { describeFailure } from "../../src/sinks/retry-policy.ts";
@@ -292,7 +293,7 @@ export class EndpointQueue extends DurableObject<QueueEnv> {
         headers: config.headers,
         timeout: config.timeout,
         mediaType: outgoingMediaType(head.media_type, config),
-        format: config.format,
+        format: outputFormats[config.format],
         ...(config.secret && { secret: config.secret }),
         maxBatch: config.maxBatch,
         metrics,

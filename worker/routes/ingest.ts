@@ -9,6 +9,7 @@ import { routesTo } from "../../src/endpoint/routing.ts";
 import { EnvelopeError, eventText, eventTexts } from "../../src/event/envelope.ts";
 import type { Envelope, Event } from "../../src/event/schema.ts";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../../src/formats/model.ts";
+import { outputFormats } from "../../src/formats/output.ts";
 import { errorResponse } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
 import type { RelayConfig, RelayEndpoint } from "../env.ts";
@@ -38,7 +39,7 @@ const routes = new WeakMap<RelayEndpoint, (event: Event) => boolean>();
 function routeOf(endpoint: RelayEndpoint): (event: Event) => boolean {
   let route = routes.get(endpoint);
   if (!route) {
-    route = routesTo(endpoint);
+    route = routesTo({ ...endpoint, format: outputFormats[endpoint.format] });
     routes.set(endpoint, route);
   }
   return route;

@@ -3,7 +3,8 @@
 // (and drawn), its last hour per minute (drawn), and the queue of each partition. Updated in place
 // on every refresh, like the table.
 
-import { contentTypeOf, type EndpointFormat } from "registry-relay";
+import type { EndpointFormat } from "registry-relay";
+import { outputFormats } from "registry-relay/formats";
 import type {
   ActivityCounts,
   EndpointConfigView,
@@ -82,9 +83,9 @@ const formatNames: Record<string, string> = {
   cdevents: "CDEvents 0.5.1 artifact events in CloudEvents binary mode, one per POST",
 };
 
-/** The Content-Type of the endpoint's POSTs: the core's rule, the one the relay sends by. */
+/** The Content-Type of the endpoint's POSTs: its output format's, the one the relay sends by. */
 const contentType = (config: EndpointConfigView, format: EndpointFormat): string =>
-  contentTypeOf(format, config.mediaType, config.maxBatch);
+  outputFormats[format].contentType(config);
 
 /** The settings shown, as label → value (and an optional tooltip). */
 function settings(config: EndpointConfigView): [string, string, string?][] {

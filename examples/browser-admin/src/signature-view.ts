@@ -1,6 +1,7 @@
 // The signature checker: the core's verifyWebhook on a secret, headers and body, in the page.
 // The secret is read from its field when checking and never stored or sent anywhere.
-import { signWebhook, uuidv4, verifyWebhook, WebhookVerificationError } from "registry-relay";
+import { signWebhook, verifyWebhook, WebhookVerificationError } from "registry-relay";
+import { uuidv4 } from "registry-relay/bridge";
 import { byId, h, replaceChildren } from "./dom.ts";
 import { formatBytes, formatDuration, formatInstant } from "./format.ts";
 import { parseHeaderText } from "./header-text.ts";

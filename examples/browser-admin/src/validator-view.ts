@@ -4,15 +4,14 @@
 // bytes (so a bad UTF-8 sequence or a BOM is judged exactly as the relay would judge it); editing
 // the text switches back to the text.
 import {
-  createBridge,
   type Envelope,
   type EnvelopeIssue,
   type Event,
   EventsMediaType,
   encodeEnvelope,
   safeParseEnvelope,
-  uuidv4,
 } from "registry-relay";
+import { createBridge, uuidv4 } from "registry-relay/bridge";
 import { FormatError, type InputFormat, normalizeNotification } from "registry-relay/formats";
 import { byId, h, replaceChildren, syncRows } from "./dom.ts";
 import { EncodedView } from "./encoded-view.ts";
