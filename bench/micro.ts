@@ -253,7 +253,7 @@ export async function benchVerify(
         [
           "same secret, headers and Buffer body; both end with the parsed JSON: theirs.verify()",
           "parses the payload itself, so ours is `await verifyWebhook(...)` + JSON.parse(decode);",
-          "ours hashes bodies up to 8 KB in sync JS (decoded keys cached per secret) and larger",
+          "ours hashes bodies up to 8 KB in sync JS (key schedule cached per secret) and larger",
           "ones with Web Crypto (native, one await); theirs is sync JS (fast-sha256);",
           "target 1.0x = parity with the reference package at every size",
         ],

@@ -25,7 +25,17 @@ export { ConfigError, type ConfigIssue };
  */
 export type EndpointConfigInput = ConfigKeys<string | number>;
 
-/** Checks a configuration: the normalised result, or every problem with its path. */
+/**
+ * Checks a configuration without throwing: the normalised result, or every problem with its path
+ * (what `parseEndpointConfig` and the valibot `EndpointConfigSchema` report).
+ *
+ * @example
+ * ```ts
+ * import { checkConfig } from "registry-relay/config";
+ * const { config, issues } = checkConfig({ url: "https://hooks.example.com/in", timeout: "2 s" });
+ * if (!config) console.log(issues); // [{ path: ["timeout"], message: "…" }]
+ * ```
+ */
 export function checkConfig(input: unknown): {
   config?: EndpointConfig;
   issues: { path: Path; message: string }[];

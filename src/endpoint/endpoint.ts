@@ -103,7 +103,8 @@ export function strategyFor<E = Event>(
  * formats' `cloudEventsFormat` and `cdEventsFormat` (or `outputFormats[name]` for a
  * configuration's name), or your own.
  * Settings are typed (durations in ms); a config file's keys are `parseEndpointConfig`'s to check
- * first (Go durations, bounds, typos), and its output is valid settings. Each part checks what it
+ * first (Go durations, bounds, typos), and its output is valid settings (with `outputFormats`
+ * for a format other than `distribution`). Each part checks what it
  * is given (a `TypeError` or `RangeError` naming the setting).
  * `metrics()`, `toString()` and `JSON.stringify` never show header values or secrets.
  *

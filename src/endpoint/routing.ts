@@ -1,15 +1,18 @@
 // Which events an endpoint takes: the one rule the in-memory Endpoint and the relay's ingest both
 // route with. Its output format first (an event it cannot be sent as is not queued), then
 // distribution's ignore rules, then the endpoint's `match` subscription.
-import { distributionFormat, type OutputFormat } from "../event/output.ts";
+import { type EndpointFormat, type OutputFormat, outputFormatOf } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
 import { ignoredBy } from "../sinks/ignored.ts";
 import { type MatchRules, matchedBy } from "../sinks/match.ts";
 
 /** The keys of an endpoint's configuration that routing reads. */
 export interface RoutingRules {
-  /** The output format (its `accepts`); default `distributionFormat`. */
-  format?: OutputFormat | undefined;
+  /**
+   * The output format (its `accepts`): `distribution` (the default) or an OutputFormat; the other
+   * names are a TypeError saying where their objects are (`outputFormats`).
+   */
+  format?: EndpointFormat | OutputFormat | undefined;
   match?: MatchRules | undefined;
   ignore?: { mediatypes?: readonly string[]; actions?: readonly string[] } | undefined;
 }
@@ -36,6 +39,6 @@ export function routesTo(rules: RoutingRules): (event: Event) => boolean {
     actions: rules.ignore?.actions ?? [],
   });
   const matched = matchedBy(rules.match);
-  const format = rules.format ?? distributionFormat;
+  const format = outputFormatOf(rules.format, "routesTo");
   return (event) => format.accepts(event) && !ignored(event) && matched(event);
 }

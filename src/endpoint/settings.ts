@@ -62,7 +62,10 @@ export interface ConfigKeys<Duration, Format = EndpointFormat> {
   /** In-memory queue capacity in events, 1 to 1,000,000 (default: unbounded). */
   capacity?: number | null;
   overflow?: OverflowPolicy | null;
-  /** What the endpoint receives: `distribution` envelopes (default), `cloudevents` or `cdevents`. */
+  /**
+   * What the endpoint receives: `distribution` envelopes (default), `cloudevents` or `cdevents`
+   * (in `EndpointSettings`, their OutputFormat objects: `outputFormats[name]`).
+   */
   format?: Format | null;
   /** Which events it subscribes to, by glob (see `MatchRules`); unset: every event. */
   // `undefined` too: a normalised `match` (MatchRules) is valid settings under
@@ -96,19 +99,16 @@ export type EndpointSettings = ConfigKeys<number, EndpointFormat | OutputFormat>
 function orDefault(keys: object | null | undefined, key: string, fallback: number): number {
   const value = (keys as Record<string, unknown> | null | undefined)?.[key];
   if (value != null && typeof value !== "number") {
-    throw new TypeError(`${key} must be a number (ms), not a config file's text`);
+    throw new TypeError(`${key} must be a number`);
   }
   return value != null && value > 0 ? value : fallback;
 }
 
 /** The keys among `keys` that `from` sets (`null` is YAML's "not set"). */
-const setKeys = (from: object, keys: string[]) =>
-  Object.fromEntries(
-    keys.flatMap((key) => {
-      const value = (from as Record<string, unknown>)[key];
-      return value == null ? [] : [[key, value]];
-    }),
-  );
+const setKeys = <T extends object, K extends keyof T>(from: T, keys: K[]) =>
+  Object.fromEntries(keys.flatMap((key) => (from[key] == null ? [] : [[key, from[key]]]))) as {
+    [P in K]?: NonNullable<T[P]>;
+  };
 
 /** The normalised form of checked keys: defaults applied, lists merged, durations in ms. */
 export function withDefaults<Format = EndpointFormat>(
@@ -120,15 +120,12 @@ export function withDefaults<Format = EndpointFormat>(
   const { exponential } = defaults;
   const headers: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(raw.headers ?? {})) headers[name] = [values].flat();
-  const match: MatchRules = setKeys(raw.match ?? {}, [
-    "repositories",
-    "tags",
-    "actions",
-    "sources",
-  ]);
-  for (const [key, globs] of Object.entries(match)) {
-    if (globs.length > 0) match[key as keyof MatchRules] = [...globs];
-    else delete match[key as keyof MatchRules];
+  const match: MatchRules = {};
+  const globs = setKeys(raw.match ?? {}, ["repositories", "tags", "actions", "sources"]);
+  for (const [key, given] of Object.entries(globs)) {
+    // A lone string (JavaScript callers) is one glob, not a list of its characters.
+    const list = [given].flat();
+    if (list.length > 0) match[key as keyof MatchRules] = list;
   }
   return {
     ...setKeys(raw, ["name", "url", "maxAttempts", "maxAge", "capacity"]),
@@ -139,7 +136,7 @@ export function withDefaults<Format = EndpointFormat>(
     backoff,
     ignore: {
       mediatypes: [...new Set([raw.ignoredmediatypes ?? [], raw.ignore?.mediatypes ?? []].flat())],
-      actions: [...new Set(raw.ignore?.actions)],
+      actions: [...new Set([raw.ignore?.actions ?? []].flat())],
     },
     ...(raw.secret != null && { secret: [raw.secret].flat() }),
     maxBatch: raw.maxBatch ?? defaults.maxBatch,

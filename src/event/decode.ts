@@ -44,7 +44,7 @@ export function bodyText(body: unknown): BodyText | Finding | undefined {
   ) {
     try {
       text = utf8.decode(body as BufferSource);
-    } catch {
+    } catch (error) {
       // Where the first malformed sequence starts (WHATWG rules): decoded with U+FFFD for each
       // and encoded again, the bytes are the same up to it, and differ at or after the start of
       // its U+FFFD (EF BF BD).
@@ -58,7 +58,10 @@ export function bodyText(body: unknown): BodyText | Finding | undefined {
         new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes),
       );
       let at = 0;
-      while (bytes[at] === again[at]) at++;
+      while (at < bytes.length && bytes[at] === again[at]) at++;
+      // Same bytes: not a UTF-8 problem (an object only tagged "ArrayBuffer"): safeParseEnvelope
+      // answers with what the decoder said.
+      if (at === bytes.length) throw error;
       while (((again[at] as number) & 0xc0) === 0x80) at--;
       return { path: "", message: `body is not valid UTF-8 (malformed sequence at byte ${at})` };
     }

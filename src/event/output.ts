@@ -140,6 +140,6 @@ export function outputFormatOf(
   if (format == null || format === "distribution") return distributionFormat;
   if (typeof format === "object" && typeof format.body === "function") return format;
   throw new TypeError(
-    `${who}: format must be "distribution" or an OutputFormat (see outputFormats in registry-relay/formats)`,
+    `${who}: format must be "distribution" or an OutputFormat (outputFormats of registry-relay/formats)`,
   );
 }

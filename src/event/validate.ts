@@ -35,6 +35,8 @@ export function checkEnvelope(value: unknown, issues: Finding[]): void {
   // An object of the event being checked has a key the field table does not know: only a walk
   // can check it.
   let unknown = false;
+  /** Issues that are size limits (id, action or repository too long). */
+  let oversize = 0;
 
   // Paths are only built when there is something to report or a level to descend.
   const checkFields = (object: JsonObject, fields: Fields, path: string): void => {
@@ -77,13 +79,14 @@ export function checkEnvelope(value: unknown, issues: Finding[]): void {
       else {
         for (let i = 0; i < value.length; i++) {
           const item = value[i];
-          const before = issues.length;
+          // Size issues do not stop the walk below: it may find what makes the body a 400.
+          const before = issues.length - oversize;
           if (!base) unknown = false; // an event
           if (kind === OBJECTS || typeof item !== "string") {
             checkValue(item, kind === OBJECTS ? OBJECT : STRING, fields, child(base, key), i);
           }
           // A valid event with unknown fields: their depth and values (limits.ts).
-          if (!base && unknown && issues.length === before) {
+          if (!base && unknown && issues.length - oversize === before) {
             add(unwritable(item, 3, `events[${i}]`));
           }
         }
@@ -100,12 +103,13 @@ export function checkEnvelope(value: unknown, issues: Finding[]): void {
     } else if (typeof value !== "string") wanted = "a string";
     else if (kind === TIMESTAMP) {
       if (!isTimestamp(value))
-        problem = "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z";
+        problem = "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z";
     } else if (kind === NON_EMPTY) {
       // id, action and target.repository: the relay keys and stores them in columns of their own.
       const bytes = value.length * 3 > MAX_EVENT_KEY_BYTES ? utf8Length(value) : 0;
       if (value === "") problem = "must not be empty";
       else if (bytes > MAX_EVENT_KEY_BYTES) {
+        oversize++;
         problem = `is ${bytes} bytes long, over MAX_EVENT_KEY_BYTES (${MAX_EVENT_KEY_BYTES})`;
       }
     }

@@ -171,7 +171,10 @@ export class Reader {
   optTime(parent: Json | undefined, key: string, base: string): string | undefined {
     const value = this.optString(parent, key, base);
     if (value !== undefined && !isTimestamp(value)) {
-      this.fail(child(base, key), "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z");
+      this.fail(
+        child(base, key),
+        "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
+      );
     }
     return value;
   }

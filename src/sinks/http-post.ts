@@ -185,8 +185,10 @@ export class HttpPost implements Sink<Event> {
         controller = new AbortController();
         uses = 1;
       }
-      // Only this timer aborts the signal: an aborted signal is a timeout.
-      const timer = setTimeout(() => controller.abort(), timeout);
+      // Only this timer aborts the signal: an aborted signal is a timeout. Attempts never overlap,
+      // so it is this attempt's. Timers past 2^31-1 ms would fire at once: at most that.
+      const attemptController = controller;
+      const timer = setTimeout(() => attemptController.abort(), Math.min(timeout, 0x7fffffff));
       try {
         for (let url = target, hops = 0; ; hops++) {
           let response: Response;

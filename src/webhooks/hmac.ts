@@ -52,11 +52,19 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return !difference;
 }
 
-/** A secret's raw key and, once needed, its Web Crypto key. */
-export type HmacKey = [raw: Uint8Array<ArrayBuffer>, subtle?: CryptoKey];
+/**
+ * A secret's raw key and, once needed, its Web Crypto key and the synchronous HMAC's key schedule
+ * (hmac-sync.ts: the states after the inner and outer key blocks).
+ */
+export type HmacKey = [
+  raw: Uint8Array<ArrayBuffer>,
+  subtle?: CryptoKey,
+  inner?: Int32Array,
+  outer?: Int32Array,
+];
 
-// Receivers verify with the same few secrets over and over: each is decoded (and imported into
-// Web Crypto, when needed) once. Cleared when full, so a caller
+// Decoding a secret and deriving its key schedule costs about a fifth of verifying 1 KB, and
+// receivers verify with the same few secrets over and over. Cleared when full, so a caller
 // cycling through secrets cannot grow it forever. Keys are derived only from the secret itself,
 // so a hit changes no result.
 const keyCache = /* @__PURE__ */ new Map<unknown, HmacKey>();

@@ -18,19 +18,25 @@ for (let n = 2; primes.length < 64; n++) {
 const w = /* @__PURE__ */ new Int32Array(64);
 const r = (x: number, n: number) => (x >>> n) | (x << (32 - n));
 
-/** SHA-256 of `data`. */
-export function sha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
+/** The state after the first block of the last {@link sha256}: an HMAC key schedule half. */
+export let first: Int32Array;
+
+/**
+ * SHA-256 of `data`, or with `state` (a {@link first}) of the 64 bytes that led to it followed by
+ * `data`.
+ */
+export function sha256(data: Uint8Array, state?: Int32Array): Uint8Array<ArrayBuffer> {
   const n = data.length;
   // The message, the 0x80 byte, zeros and the length in bits: a whole number of 64-byte blocks.
   const size = (n + 72) & -64;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
-  const h = initial.slice();
+  const h = new Int32Array(state ?? initial);
   bytes.set(data);
   bytes[n] = 128;
   // The high word of the length stays 0: small bodies, and keys, which come from strings (at most
   // 2 ** 29 characters in V8, less elsewhere), are far below 2 ** 29 bytes.
-  view.setUint32(size - 4, n * 8);
+  view.setUint32(size - 4, (n + (state ? 64 : 0)) * 8);
   for (let p = 0; p < size; p += 64) {
     let a = h[0] as number;
     let b = h[1] as number;
@@ -77,6 +83,7 @@ export function sha256(data: Uint8Array): Uint8Array<ArrayBuffer> {
     (h[5] as number) += f;
     (h[6] as number) += g;
     (h[7] as number) += k;
+    if (!p) first = h.slice();
   }
   for (let i = 0; i < 8; i++) view.setInt32(i * 4, h[i] as number);
   return bytes.slice(0, 32);

@@ -248,9 +248,7 @@ describe("Endpoint", () => {
     ] as const) {
       assert.throws(
         () => new Endpoint("x", "https://hooks.example.com/in", settings as never),
-        (e: unknown) =>
-          e instanceof TypeError &&
-          e.message === `${key} must be a number (ms), not a config file's text`,
+        (e: unknown) => e instanceof TypeError && e.message === `${key} must be a number`,
       );
     }
     // The other numbers are checked by the part that takes them.
@@ -266,7 +264,7 @@ describe("Endpoint", () => {
     // Only the formats the bundle has: a name of registry-relay/formats' says how to pass it.
     assert.throws(
       () => new Endpoint("x", "https://h.example/", { format: "cloudevents" }),
-      /endpoint x: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
+      /endpoint x: format must be "distribution" or an OutputFormat \(outputFormats of registry-relay\/formats\)$/,
     );
     assert.throws(
       () => parseEndpointConfig({ retries: 3 }),

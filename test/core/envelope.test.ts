@@ -908,7 +908,7 @@ describe("parseEnvelope + encodeEnvelope over the captured distribution 2.8.2 bo
         [
           {
             path: "events[0].timestamp",
-            message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
+            message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
           },
         ],
         timestamp,
@@ -1311,14 +1311,14 @@ describe("parseEnvelope rejections: exact path and message", () => {
         { path: "events[0].id", message: "must not be empty" },
         {
           path: "events[0].timestamp",
-          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
         },
         { path: "events[0].target.repository", message: "is required" },
         { path: "events[1]", message: "must be an object, got number" },
       ]);
       assert.equal(
         error.message,
-        "invalid envelope: events[0].id: must not be empty; events[0].timestamp: must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z; events[0].target.repository: is required (and 1 more)",
+        "invalid envelope: events[0].id: must not be empty; events[0].timestamp: must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z; events[0].target.repository: is required (and 1 more)",
       );
     }
     assert.throws(() => parseEnvelope("nope"), {
@@ -1349,6 +1349,8 @@ describe("parseEnvelope rejections: exact path and message", () => {
       10n,
       new Uint16Array([0xd800]),
       "[".repeat(10_000),
+      // Tagged as a buffer, but not one: the decoder refuses it (an answer, not a hang).
+      { [Symbol.toStringTag]: "ArrayBuffer" },
     ]) {
       const result = safeParseEnvelope(body);
       assert.equal(result.success, false);
@@ -1575,6 +1577,17 @@ describe("parseEnvelope limits: it accepts only what the relay can store and enc
     assert.throws(
       () => parseEnvelope(huge),
       (error) => error instanceof EnvelopeError && error.tooLarge,
+    );
+    // An id over the limit does not hide a field nested too deep: both are named, and since
+    // one is no size limit, the answer is 400 (not tooLarge), whatever is fixed first.
+    const both = withTarget(`,"x":${arrays(70)}`, "i".repeat(1025));
+    assert.deepEqual(
+      issuesOf(both).map((issue) => issue.path),
+      ["events[0].id", `events[0].target.x${"[0]".repeat(60)}`],
+    );
+    assert.throws(
+      () => parseEnvelope(both),
+      (error) => error instanceof EnvelopeError && !error.tooLarge,
     );
   });
 

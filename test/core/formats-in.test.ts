@@ -1000,7 +1000,10 @@ describe("formats in: refusals name the field and the reason", () => {
       [
         event((e) => (e.time = "2023-04-03 06:16:38")),
         ceHeaders,
-        { path: "time", message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z" },
+        {
+          path: "time",
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
+        },
       ],
       [event((e) => delete e.id), ceHeaders, { path: "id", message: "is required" }],
       [
@@ -1074,7 +1077,7 @@ describe("formats in: refusals name the field and the reason", () => {
         githubHeaders,
         {
           path: "package.updated_at",
-          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
         },
       ],
       [
@@ -1173,7 +1176,7 @@ describe("formats in: refusals name the field and the reason", () => {
         zotRequest({ "Ce-Time": "12 Jun 2025" }),
         {
           path: 'headers["ce-time"]',
-          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
         },
       ],
       [zotRequest({}, { ...zotData, name: undefined }), { path: "name", message: "is required" }],
@@ -1222,7 +1225,7 @@ describe("formats in: refusals name the field and the reason", () => {
         { ...push, timestamp: "2017-11-17" },
         {
           path: "timestamp",
-          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05Z",
+          message: "must be an RFC 3339 timestamp such as 2006-01-02T15:04:05.999999999Z",
         },
       ],
       [

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseEndpointConfig } from "../../src/endpoint/config.ts";
 import { Endpoint } from "../../src/endpoint/endpoint.ts";
+import { routesTo } from "../../src/endpoint/routing.ts";
 import { EventsMediaType } from "../../src/event/constants.ts";
 import type { OutputFormat } from "../../src/event/output.ts";
 import type { Event } from "../../src/event/schema.ts";
@@ -109,12 +111,12 @@ describe("HttpSink formats", () => {
     }
     assert.throws(
       () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "xml" as "cdevents" }),
-      /httpSink: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
+      /httpSink: format must be "distribution" or an OutputFormat \(outputFormats of registry-relay\/formats\)$/,
     );
     // A name of registry-relay/formats without its object: how to pass it, not a bare refusal.
     assert.throws(
       () => new HttpSink(`${serverUrl}/inbox/${bucket}`, { format: "cdevents" }),
-      /httpSink: format must be "distribution" or an OutputFormat \(see outputFormats in registry-relay\/formats\)$/,
+      /httpSink: format must be "distribution" or an OutputFormat \(outputFormats of registry-relay\/formats\)$/,
     );
   });
 
@@ -202,5 +204,43 @@ describe("Endpoint routing", () => {
     assert.equal(request?.headers["content-type"], "application/x-chat; batch=5");
     assert.equal(request?.body, '{"text":["team/app:v1","team/app:v2"]}');
     await verifyWebhook({ secret, headers: request?.headers ?? {}, body: request?.body ?? "" });
+  });
+
+  it("routesTo takes a parsed config as it is for envelopes, and a format object for the others", () => {
+    const scan: Event = { ...event("s1", "team-a/app"), action: "harbor.scan.completed" };
+    const events = [event("p1", "team-a/app", "v1"), scan, blob];
+    const parsed = parseEndpointConfig({ url: "https://h.example/", match: { tags: ["v*"] } });
+    assert.deepEqual(
+      events.filter(routesTo(parsed)).map((e) => e.id),
+      ["p1"],
+    );
+    const cd = parseEndpointConfig({ url: "https://h.example/", format: "cdevents" });
+    assert.throws(() => routesTo(cd), /routesTo: format must be "distribution" or an OutputFormat/);
+    const format = outputFormats[cd.format];
+    assert.deepEqual(
+      events.filter(routesTo({ ...cd, format })).map((e) => e.id),
+      ["p1"],
+    );
+    const all = routesTo({ format: outputFormats.cloudevents });
+    assert.deepEqual(
+      events.filter(all).map((e) => e.id),
+      ["p1", "s1", "blob-1"],
+    );
+  });
+
+  it("takes a lone string where typed settings want a list (JavaScript callers)", async () => {
+    const bucket = "formats-endpoint-lone-strings";
+    await clearInbox(bucket);
+    const endpoint = new Endpoint("lone", `${serverUrl}/inbox/${bucket}`, {
+      ignore: { actions: "pull" as never },
+      match: { repositories: "team-a/**" as never },
+    });
+    const pull: Event = { ...event("pull-1", "team-a/app"), action: "pull" };
+    await endpoint.write(pull, event("a1", "team-a/app"), event("b1", "team-b/app"));
+    await endpoint.close();
+    const ids = (await inbox(bucket)).flatMap((request) =>
+      (JSON.parse(request.body) as { events: Event[] }).events.map((e) => e.id),
+    );
+    assert.deepEqual(ids, ["a1"]);
   });
 });

@@ -290,6 +290,16 @@ describe("HttpSink", () => {
     assert.deepEqual(metrics.statuses, {});
   });
 
+  it("takes a timeout past what a timer holds (2^31 - 1 ms) as that, not as one that fires at once", async () => {
+    for (const timeout of [Number.POSITIVE_INFINITY, 2 ** 31, 1e12]) {
+      const sink = new HttpSink(`${serverUrl}/status?status=200&delay=20&case=${unique()}`, {
+        timeout,
+      });
+      await sink.write(manifest);
+      await sink.close();
+    }
+  });
+
   it("after a timed-out attempt, the next attempts start with a live signal and succeed", async () => {
     const signals: AbortSignal[] = [];
     const sink = new HttpSink("http://receiver.test/in", {
