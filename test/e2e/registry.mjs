@@ -91,15 +91,13 @@ export async function startRegistry({ dir, storage, port, debugPort, endpoints }
   proc.exited.then(() => {
     exited = true;
   });
+  // An exit ends the wait at once (a port taken meanwhile: the caller retries on others).
   await waitFor(
     "the registry on /v2/",
-    async () => {
-      if (exited) throw new Error("the registry exited; see registry.log");
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
-      return res.ok;
-    },
+    async () => exited || (await fetch(`http://127.0.0.1:${port}/v2/`)).ok,
     { timeoutMs: 20_000 },
   );
+  if (exited) throw new Error("the registry exited; see registry.log");
   const base = `http://127.0.0.1:${port}`;
   return {
     proc,

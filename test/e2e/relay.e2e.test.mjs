@@ -13,7 +13,7 @@
 //   answered (and holds answers back for the slow-relay scenario).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -382,8 +382,6 @@ async function setup() {
   const taken = new Set([ctx.recvAll.port, ctx.recvFiltered.port, ctx.capture.port]);
   ctx.relayPort = await freePort(taken);
   ctx.inspectorPort = await freePort(taken);
-  const registryPort = await freePort(taken);
-  const debugPort = await freePort(taken);
   ctx.proxy = await startProxy({ upstreamPort: () => ctx.relayPort });
 
   const relayEndpoint = { timeout: `${RELAY_TIMEOUT_MS}ms`, threshold: 3, backoff: "250ms" };
@@ -405,11 +403,27 @@ async function setup() {
   await restartRelay();
 
   const direct = { timeout: "2s", threshold: 3, backoff: "500ms" };
-  ctx.registry = await startRegistry({
+  // The registry's ports are picked last and retried: a port found free can be taken before
+  // the registry binds it (workerd, started just before, opens ports of its own).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      ctx.registry = await startRegistryOnFreePorts(taken, direct);
+      break;
+    } catch (error) {
+      const log = await readFile(join(ctx.dir, "registry.log"), "utf8").catch(() => "");
+      if (attempt >= 3 || !log.includes("address already in use")) throw error;
+    }
+  }
+  ctx.failed = false;
+}
+
+/** Starts the registry on two ports found free now (its API, and expvar's debug server). */
+async function startRegistryOnFreePorts(taken, direct) {
+  return startRegistry({
     dir: ctx.dir,
     storage: join(ctx.dir, "storage"),
-    port: registryPort,
-    debugPort,
+    port: await freePort(taken),
+    debugPort: await freePort(taken),
     endpoints: [
       {
         name: "relay",
@@ -428,7 +442,6 @@ async function setup() {
       },
     ],
   });
-  ctx.failed = false;
 }
 
 after(async () => {
