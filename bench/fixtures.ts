@@ -1,6 +1,7 @@
 // The benchmark's input: the raw bodies distribution 2.8.2 sent (`NNN-*.json`), as bytes.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { distributionFixtureNames } from "../test/fixtures/paths.mjs";
 
 export interface Fixture {
   name: string;
@@ -10,9 +11,7 @@ export interface Fixture {
 export function loadFixtures(dir: string): Fixture[] {
   let names: string[];
   try {
-    names = readdirSync(dir)
-      .filter((name) => /^\d{3}-.*\.json$/.test(name))
-      .sort();
+    names = distributionFixtureNames(dir);
   } catch (error) {
     throw new Error(
       `bench: cannot read the fixtures in ${dir} (set --fixtures=<dir>): ${(error as Error).message}`,

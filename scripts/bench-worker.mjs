@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
-import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
+import { pushFixture } from "../test/fixtures/paths.mjs";
 import { bundleWorker } from "./bundle-worker.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,11 +46,8 @@ const ms = (value) => `${value.toFixed(2)} ms`;
 
 /** A fixture envelope (a registry's manifest push) whose event id we replace per request. */
 async function template() {
-  const dir = distributionFixturesDir;
   try {
-    return JSON.parse(
-      await readFile(join(dir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json"), "utf8"),
-    );
+    return JSON.parse(await readFile(pushFixture, "utf8"));
   } catch {
     return {
       events: [

@@ -28,7 +28,7 @@ export const stripAnsi = (text) =>
     .replace(/\r$/gm, "");
 
 /** Whether our output goes to a terminal (else: no colours anywhere, ours or the children's). */
-export const stdoutIsTTY = () => Boolean(process.stdout.isTTY);
+const stdoutIsTTY = () => Boolean(process.stdout.isTTY);
 
 /**
  * A child's environment: ours plus `env`; when our output is not a terminal, NO_COLOR=1 and no
@@ -134,7 +134,7 @@ export const logPath = (log) => `.tmp/${log}`;
  * tests, timeout, no report): it counts as one more failure. `log` is where its full output is;
  * `excerpt` what of that output to print when it failed.
  */
-export function outcome(
+function outcome(
   name,
   { passed = 0, failed = 0, skipped = 0, crashed = "", ms = 0, log = "", excerpt = "" },
 ) {
@@ -142,7 +142,7 @@ export function outcome(
 }
 
 /** `vitest: 986 passed, 0 failed in 104.5 s (log: .tmp/vitest.log)`; `width` pads the name. */
-export function formatOutcome(o, width = 0) {
+function formatOutcome(o, width = 0) {
   const skipped = o.skipped ? `, ${o.skipped} skipped` : "";
   const crashed = o.crashed ? `, crashed: ${o.crashed}` : "";
   const log = o.log ? ` (log: ${o.log})` : "";
@@ -299,7 +299,7 @@ export async function runAll(
 }
 
 /** Counts of vitest's JSON report; a file that failed to load counts as one failed test. */
-export function vitestCounts(json) {
+function vitestCounts(json) {
   const report = JSON.parse(json);
   const loadFailures = report.testResults.filter(
     (file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"),
@@ -315,7 +315,7 @@ export function vitestCounts(json) {
  * Counts of a JUnit report's leaf test cases. Deno reports a node:test `describe` as a test and
  * each `it` as a step "describe > it", so a case with steps below it is not counted.
  */
-export function junitCounts(xml) {
+function junitCounts(xml) {
   const cases = [
     ...xml.matchAll(/<testcase\s+name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g),
   ];

@@ -5,7 +5,7 @@
 // deploy it (`wrangler deploy --dry-run --outdir`), against the Workers script size limits.
 // Exits 1 if an import is over its budget with either bundler; `npm test` runs it (runner "size"),
 // counting each budget as a test (`N passed, N failed`).
-// Usage: npm run size [-- --json]   (--json: the table as JSON on the last line, for tests)
+// Usage: npm run size [-- --json]   (--json: the table as JSON on the last line, for scripts)
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ const KB = 1024;
  * only parses, only verifies, or runs one endpoint should pay. Lines without a budget are shown
  * for information.
  */
-export const cases = [
+const cases = [
   ["parseEnvelope", `export { parseEnvelope } from "registry-relay";`, 3.0 * KB],
   ["verifyWebhook", `export { verifyWebhook } from "registry-relay";`, 1.8 * KB],
   [

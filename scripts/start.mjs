@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { distributionFixturesDir } from "../test/fixtures/paths.mjs";
+import { pushFixture } from "../test/fixtures/paths.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const host = "127.0.0.1";
@@ -156,8 +156,7 @@ async function waitUntilReady(url, child, deadlineMs) {
 }
 
 function sampleFixture() {
-  const dir = distributionFixturesDir;
-  const file = join(dir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json");
+  const file = pushFixture;
   return existsSync(file) ? relative(process.cwd(), file) || file : undefined;
 }
 

@@ -13,7 +13,6 @@
 // run-lib.mjs imports only node built-ins: node_modules may not exist yet.
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import {
   failureExcerpt,
@@ -33,13 +32,13 @@ import {
  * `summaryCounts` (run-lib.mjs): the last `N passed, N failed` line a suite prints, else a
  * `node --test` summary, else its exit code (one passed or one failed).
  */
-export const checkSuites = [
+const checkSuites = [
   ["typecheck", "npm", ["run", "--silent", "typecheck"]],
   ["lint", "npm", ["run", "--silent", "lint"]],
 ];
 
 /** Suites run after the core runners (see {@link checkSuites} for the format). */
-export const extraSuites = [
+const extraSuites = [
   ["examples", "npm", ["run", "--silent", "test:examples"]],
   ["browser-admin", "npm", ["run", "--silent", "test:browser-admin"]],
   ["e2e", "npm", ["run", "--silent", "test:e2e"]],
@@ -175,5 +174,4 @@ async function main() {
   return code;
 }
 
-// Run when executed, not when imported (the runner lists above are exported).
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) process.exit(await main());
+process.exit(await main());

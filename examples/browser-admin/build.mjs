@@ -2,26 +2,19 @@
 // with esbuild, importing the core from source as `registry-relay`, and measures the console's
 // JS next to the core's (bundled, minified, gzip -9).
 // Usage: node examples/browser-admin/build.mjs
-import { readFileSync } from "node:fs";
 import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
+import { sourceAliases } from "../../scripts/source-aliases.mjs";
 
 export const consoleDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(consoleDir, "../..");
 export const distDir = join(consoleDir, "dist");
 
-/**
- * `registry-relay` and its subpaths → the core's source (jsr.json maps every entry point to its
- * file), so the console uses this repo's code.
- */
-const alias = Object.fromEntries(
-  Object.entries(JSON.parse(readFileSync(join(repoRoot, "jsr.json"), "utf8")).exports).map(
-    ([subpath, file]) => [`registry-relay${subpath.slice(1)}`, join(repoRoot, file)],
-  ),
-);
+/** `registry-relay` and its subpaths → the core's source, so the console uses this repo's code. */
+const alias = sourceAliases();
 
 async function bundle(entry, { platform, sourcemap }) {
   const result = await esbuild.build({

@@ -2,23 +2,16 @@
 // Runs the sidecar from this repository's source: Node 20 cannot run the core's TypeScript, so
 // esbuild bundles main.mjs with "registry-relay" (and its subpaths) mapped to ../../src, then it runs in
 // this process (signals reach it directly). With the published package, run `node main.mjs`.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { sourceAliases } from "../../scripts/source-aliases.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const outdir = join(root, ".tmp", "examples");
 mkdirSync(outdir, { recursive: true });
-// Every entry point of the package, to its source file: jsr.json maps them (".": src/index.ts).
-const { exports } = JSON.parse(readFileSync(join(root, "jsr.json"), "utf8"));
-const alias = Object.fromEntries(
-  Object.entries(exports).map(([subpath, file]) => [
-    `registry-relay${subpath.slice(1)}`,
-    join(root, file),
-  ]),
-);
 // One bundle per process: two sidecars started at once must not overwrite each other's file.
 const outfile = join(outdir, `node-registry-sidecar-${process.pid}.mjs`);
 
@@ -29,7 +22,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  alias,
+  alias: sourceAliases(),
   logLevel: "warning",
 });
 const removeBundle = () => rmSync(outfile, { force: true });

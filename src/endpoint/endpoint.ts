@@ -12,6 +12,7 @@ import { EventQueue } from "../sinks/queue.ts";
 import { type DeadLetter, RetryingSink } from "../sinks/retrying.ts";
 import { type Sink, SinkClosedError } from "../sinks/sink.ts";
 import { Breaker, type Clock, ExponentialBackoff } from "../sinks/strategies.ts";
+import { encoder } from "../webhooks/hmac.ts";
 import { routesTo } from "./routing.ts";
 import { type EndpointConfig, type EndpointSettings, withDefaults } from "./settings.ts";
 
@@ -60,11 +61,9 @@ export interface EndpointOptions {
 export function partitionOf(repository: string, partitions: number): number {
   if (partitions <= 1) return 0;
   let hash = 0x811c9dc5;
-  for (const byte of utf8.encode(repository)) hash = Math.imul(hash ^ byte, 0x01000193);
+  for (const byte of encoder.encode(repository)) hash = Math.imul(hash ^ byte, 0x01000193);
   return (hash >>> 0) % partitions;
 }
-
-const utf8 = /* @__PURE__ */ new TextEncoder();
 
 /**
  * The retry strategy an endpoint configuration asks for (`config.strategy`, already normalised

@@ -104,3 +104,19 @@ export type EventAction =
  * ```
  */
 export type EnvelopeMediaType = typeof EventsMediaType | typeof EventsMediaTypeV2;
+
+/**
+ * The media type of a `Content-Type` header without its parameters, lower-cased
+ * (`Application/JSON; charset=utf-8` → `application/json`); `undefined` when missing or empty.
+ *
+ * @example
+ * ```ts
+ * import { mediaTypeOf } from "registry-relay";
+ * mediaTypeOf("application/vnd.docker.distribution.events.v1+json; charset=utf-8");
+ * // "application/vnd.docker.distribution.events.v1+json"
+ * ```
+ */
+export function mediaTypeOf(contentType: string | null | undefined): string | undefined {
+  const essence = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
+  return essence ? essence : undefined;
+}

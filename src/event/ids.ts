@@ -2,7 +2,7 @@
 // RFC 3339 UTC with up to nine fraction digits (Go's time.RFC3339Nano). Web Crypto only.
 
 /** The bytes of a UUID in its text form, with the variant bits (10) set. */
-function formatUuid(bytes: Uint8Array): string {
+export function formatUuid(bytes: Uint8Array): string {
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
   let hex = "";
   for (const byte of bytes) hex += (byte + 256).toString(16).slice(1);

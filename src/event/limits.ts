@@ -1,6 +1,6 @@
 // The limits that keep every accepted envelope storable and encodable, the walk that checks them
 // on a parsed value, and the issue paths they are reported with. The walk recurses at most
-// `deepest` levels, however deep the value: bodies may nest 100k levels.
+// MAX_JSON_DEPTH levels, however deep the value: bodies may nest 100k levels.
 
 /**
  * The deepest nesting parseEnvelope accepts: arrays and objects inside each other, the envelope
@@ -58,6 +58,21 @@ export interface Finding {
   message: string;
 }
 
+/** The first three issues as one line, `path: message; …`, and how many more there are. */
+export function issuesLine(issues: readonly Finding[]): string {
+  const shown = issues
+    .slice(0, 3)
+    .map((issue) => (issue.path ? `${issue.path}: ` : "") + issue.message);
+  return shown.join("; ") + (issues.length > 3 ? ` (and ${issues.length - 3} more)` : "");
+}
+
+/**
+ * Whether every issue is a size limit (an HTTP receiver answers 413, not 400): what their
+ * messages (validate.ts, raw.ts) say. False when there is none.
+ */
+export const onlySizeLimits = (issues: readonly Finding[]): boolean =>
+  issues.length > 0 && issues.every((issue) => issue.message.includes(" over MAX_EVENT_"));
+
 // ---------------------------------------------------------------------------------------------
 // Issue paths
 
@@ -78,8 +93,8 @@ export const child = (base: string, key: string | number): string =>
 /**
  * Walks the object `value` at nesting `level` (found at `path`) as the encoder would write it
  * (own enumerable keys, in order; `undefined`, functions and symbols skipped in objects): the
- * first container deeper than `deepest` levels or value JSON cannot hold is the issue, with its
- * path. It recurses only down to `deepest`, so cycles and deep values end there. Objects with a
+ * first container deeper than MAX_JSON_DEPTH levels or value JSON cannot hold is the issue, with
+ * its path. It recurses only down to MAX_JSON_DEPTH, so cycles and deep values end there. Objects with a
  * `toJSON` method (parsed input only) are walked as they are. `skip`: a key of `value` to leave
  * out.
  */
@@ -88,7 +103,6 @@ export function unwritable(
   level: number,
   path: string,
   skip?: string,
-  deepest = MAX_JSON_DEPTH,
 ): Finding | undefined {
   // Keys from the member at fault up, collected on the way out: paths are built only for it.
   const keys: (string | number)[] = [];
@@ -104,7 +118,7 @@ export function unwritable(
       } else if (type === "object") {
         if (item) {
           problem =
-            depth < deepest
+            depth < MAX_JSON_DEPTH
               ? walk(item as Record<string, unknown>, depth + 1)
               : `nests deeper than MAX_JSON_DEPTH (${MAX_JSON_DEPTH} levels)`;
         }

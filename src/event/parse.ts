@@ -6,6 +6,7 @@
 // own check (raw.ts, eventTexts), so receivers that only parse do not carry the encoder.
 
 import { bodyText } from "./decode.ts";
+import { issuesLine, onlySizeLimits } from "./limits.ts";
 import { parseJson } from "./scan.ts";
 import type { Envelope } from "./schema.ts";
 import { checkEnvelope } from "./validate.ts";
@@ -65,15 +66,9 @@ export class EnvelopeError extends Error {
   declare readonly tooLarge: boolean;
 
   constructor(issues: EnvelopeIssue[]) {
-    const shown = issues
-      .slice(0, 3)
-      .map((issue) => (issue.path ? `${issue.path}: ` : "") + issue.message);
-    const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
-    super(`invalid envelope: ${shown.join("; ")}${more}`);
+    super(`invalid envelope: ${issuesLine(issues)}`);
     this.issues = issues;
-    // What the messages of size limits (validate.ts, raw.ts) say.
-    this.tooLarge =
-      issues.length > 0 && issues.every((issue) => issue.message.includes(" over MAX_EVENT_"));
+    this.tooLarge = onlySizeLimits(issues);
   }
 }
 

@@ -5,7 +5,7 @@
 import type { EnvelopeMediaType } from "./constants.ts";
 import { bodyText } from "./decode.ts";
 import { encodeEvent } from "./encode.ts";
-import { MAX_EVENT_BYTES, utf8Length } from "./limits.ts";
+import { type Finding, MAX_EVENT_BYTES, utf8Length } from "./limits.ts";
 import { EnvelopeError } from "./parse.ts";
 import { eventBounds } from "./scan.ts";
 import type { Envelope } from "./schema.ts";
@@ -85,7 +85,7 @@ export function eventTexts(
   }
   const { text } = decoded;
   const texts = new Array<string>(events.length);
-  const issues: { path: string; message: string }[] = [];
+  const issues: Finding[] = [];
   for (let k = 0; k < events.length; k++) {
     const slice = text.slice(bounds[2 * k], bounds[2 * k + 1]);
     if (!tooLong(slice)) texts[k] = slice;

@@ -56,8 +56,9 @@ function scanJson(text: string, count?: boolean): string | number {
     else if (base === NEXT && c === "," && closer) expect = closer === "]" ? VALUE : KEY;
     else if (base === COLON && c === ":") expect = VALUE;
     else if ((base < COLON && quote) || (base === VALUE && scalar)) {
-      // A whole string, number or literal. Root keys are counted for parseJson, on text
-      // JSON.parse has read.
+      // A whole string, number or literal. Root keys are counted only for parseJson, on text
+      // JSON.parse has read: on the error path JSON.parse is not called again (it may be what
+      // failed).
       if (
         count &&
         base === KEY &&

@@ -3,8 +3,7 @@
 // package_url, Quay's docker_url) split into host and repository, and the assembly of each
 // event in distribution's field order with its `origin`.
 
-import { formatTimestamp } from "../event/ids.ts";
-import { EnvelopeError } from "../event/parse.ts";
+import { formatTimestamp, formatUuid } from "../event/ids.ts";
 import type { ActorRecord, Event, RequestRecord, Target } from "../event/schema.ts";
 import { checkEnvelope } from "../event/validate.ts";
 import {
@@ -50,10 +49,7 @@ export async function eventId(format: InputFormat, key: string, index: number): 
   const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${format}\n${key}\n${index}`));
   const bytes = new Uint8Array(digest, 0, 16);
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  let hex = "";
-  for (const byte of bytes) hex += (byte + 256).toString(16).slice(1);
-  return hex.replace(/(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+  return formatUuid(bytes);
 }
 
 /**
@@ -193,9 +189,6 @@ export async function finish(
   // 2 KB repository name cannot be a queue's key), or a FormatError that says so (413 if size).
   const issues: { path: string; message: string }[] = [];
   checkEnvelope({ events: [...normalized.events, ...normalized.unsupported] }, issues);
-  if (issues.length > 0) {
-    const { tooLarge } = new EnvelopeError(issues);
-    throw new FormatError(format, issues, { tooLarge });
-  }
+  if (issues.length > 0) throw new FormatError(format, issues);
   return normalized;
 }

@@ -1,10 +1,15 @@
 // The core's manifest events out as CDEvents 0.5.1 artifact events, carried as CloudEvents in
 // HTTP binary mode (CDEvents' CloudEvents binding): `ce-*` headers, the CDEvent as the JSON body.
 // Pure functions over web-standard globals; tree-shaken away when unused.
-import { EventActionDelete, EventActionPull, EventActionPush } from "../event/constants.ts";
+import {
+  EventActionDelete,
+  EventActionPull,
+  EventActionPush,
+  mediaTypeOf,
+} from "../event/constants.ts";
 import type { OutputFormat } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
-import { type CloudEventOptions, cloudEventSource } from "./cloudevents.ts";
+import { type CloudEventOptions, sourceWith } from "./cloudevents.ts";
 import { ociPurl, percentEncode, registryHost } from "./purl.ts";
 
 /**
@@ -96,10 +101,8 @@ export interface CDEventMessage {
 const headerValue = (text: string) =>
   percentEncode(text, (byte) => byte > 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x25);
 
-function isManifestMediaType(mediaType: string): boolean {
-  const essence = mediaType.split(";")[0]?.trim().toLowerCase() ?? "";
-  return ManifestMediaTypes.includes(essence);
-}
+const isManifestMediaType = (mediaType: string): boolean =>
+  ManifestMediaTypes.includes(mediaTypeOf(mediaType) ?? "");
 
 /**
  * The CDEvents type an event is sent as, or `undefined` when it is not sent. Sent: a push, pull or
@@ -157,9 +160,10 @@ export function toCDEvent(
   const type = cdEventTypeOf(event);
   const digest = event.target.digest;
   if (type === undefined || digest === undefined) return undefined;
-  const source = cloudEventSource(event, options);
+  const host = registryHost(event);
+  const source = sourceWith(event, host, options);
   const { repository, tag } = event.target;
-  const purl = ociPurl({ repository, digest, tag, host: registryHost(event) });
+  const purl = ociPurl({ repository, digest, tag, host });
   const user = event.actor?.name;
   const cdevent: ArtifactCDEvent = {
     context: {

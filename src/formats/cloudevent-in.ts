@@ -31,23 +31,34 @@ export function cloudEventMode(input: NotificationInput): "structured" | "batch"
   return type.startsWith("application/cloudevents") ? "structured" : "binary";
 }
 
-/** `specversion` must be 1.0 (the only version there is). */
-function checkVersion(reader: Reader, attributes: Json, key: string, base: string): void {
+/**
+ * The required attributes (`specversion` 1.0, `id`, `source`, `type`) and `time` of `attributes`,
+ * each key `prefix` + its name (`ce-` in binary mode) at `base` in error messages.
+ */
+function read(
+  reader: Reader,
+  attributes: Json,
+  prefix: string,
+  base: string,
+): Pick<CloudEventIn, "id" | "source" | "type" | "time"> {
+  const key = `${prefix}specversion`;
   const version = reader.string(attributes, key, base);
   if (version !== "1.0") {
     const shown = version.length > 40 ? `${version.slice(0, 40)}…` : version;
     reader.fail(child(base, key), `must be "1.0", not ${JSON.stringify(shown)}`);
   }
+  return {
+    id: reader.string(attributes, `${prefix}id`, base),
+    source: reader.string(attributes, `${prefix}source`, base),
+    type: reader.string(attributes, `${prefix}type`, base),
+    time: reader.optTime(attributes, `${prefix}time`, base),
+  };
 }
 
 /** A structured-mode event: the JSON object of the body. `data` must be a JSON object. */
 export function structuredEvent(reader: Reader, root: Json): CloudEventIn {
-  checkVersion(reader, root, "specversion", "");
   return {
-    id: reader.string(root, "id", ""),
-    source: reader.string(root, "source", ""),
-    type: reader.string(root, "type", ""),
-    time: reader.optTime(root, "time", ""),
+    ...read(reader, root, "", ""),
     data: reader.object(root, "data", ""),
     dataPath: "data",
     extension: (name) => reader.optString(root, name, ""),
@@ -74,12 +85,8 @@ export function binaryEvent(reader: Reader, input: NotificationInput): CloudEven
   for (const name of ["specversion", "id", "source", "type", "time"]) {
     attributes[`ce-${name}`] = attribute(name);
   }
-  checkVersion(reader, attributes, "ce-specversion", "headers");
   return {
-    id: reader.string(attributes, "ce-id", "headers"),
-    source: reader.string(attributes, "ce-source", "headers"),
-    type: reader.string(attributes, "ce-type", "headers"),
-    time: reader.optTime(attributes, "ce-time", "headers"),
+    ...read(reader, attributes, "ce-", "headers"),
     data: reader.json(input.body),
     dataPath: "",
     extension: (name) => attribute(name) || undefined,

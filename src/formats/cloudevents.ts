@@ -148,8 +148,16 @@ function checkedSource(source: string | undefined): string | undefined {
  * ```
  */
 export function cloudEventSource(event: Event, options: CloudEventOptions = {}): string {
+  return sourceWith(event, registryHost(event), options);
+}
+
+/** {@link cloudEventSource} with the event's registry host already found (toCDEvent needs it too). */
+export function sourceWith(
+  event: Event,
+  host: string | undefined,
+  options: CloudEventOptions,
+): string {
   const fallback = checkedSource(options.source);
-  const host = registryHost(event);
   if (host !== undefined) return `//${host}`;
   const instance = event.source?.instanceID;
   if (typeof instance === "string" && uuid.test(instance))

@@ -4,6 +4,7 @@
 // `X-GitHub-Event` header and each delivery by `X-GitHub-Delivery`.
 
 import { EventActionPush } from "../event/constants.ts";
+import { child } from "../event/limits.ts";
 import {
   type Draft,
   finish,
@@ -88,9 +89,11 @@ export async function normalizeGithub(input: NotificationInput): Promise<Normali
       isContainer(reader.optString(pkg, "ecosystem", event)));
   let draft: Draft;
   if (container && (action === "published" || action === "updated")) {
-    const versionPath = `${event}.package_version`;
+    const versionPath = child(event, "package_version");
     const version = reader.object(pkg, "package_version", event);
-    const metadataPath = `${versionPath}.container_metadata`;
+    const metadataPath = child(versionPath, "container_metadata");
+    const manifestPath = child(metadataPath, "manifest");
+    const tagPath = child(metadataPath, "tag");
     const metadata = reader.optObject(version, "container_metadata", versionPath);
     const manifest = reader.optObject(metadata, "manifest", metadataPath);
     const tag = reader.optObject(metadata, "tag", metadataPath);
@@ -99,25 +102,25 @@ export async function normalizeGithub(input: NotificationInput): Promise<Normali
     const name = reader.optString(pkg, "name", event);
     const repository =
       reference?.repository ?? (namespace && name ? `${namespace}/${name}` : undefined);
-    if (repository === undefined) reader.fail(`${versionPath}.package_url`, "is required");
+    if (repository === undefined) reader.fail(child(versionPath, "package_url"), "is required");
     const timestamp = firstTime(reader, [
       [version, "updated_at", versionPath],
       [version, "created_at", versionPath],
       ...packageTimes,
     ]);
-    if (timestamp === undefined) reader.fail(`${event}.updated_at`, "is required");
+    if (timestamp === undefined) reader.fail(child(event, "updated_at"), "is required");
     draft = {
       supported: true,
       action: EventActionPush,
       timestamp,
       target: {
-        mediaType: reader.optString(manifest, "media_type", `${metadataPath}.manifest`),
-        size: reader.optCount(manifest, "size", `${metadataPath}.manifest`),
+        mediaType: reader.optString(manifest, "media_type", manifestPath),
+        size: reader.optCount(manifest, "size", manifestPath),
         digest:
-          reader.optString(manifest, "digest", `${metadataPath}.manifest`) ??
-          reader.optString(tag, "digest", `${metadataPath}.tag`),
+          reader.optString(manifest, "digest", manifestPath) ??
+          reader.optString(tag, "digest", tagPath),
         repository,
-        tag: reader.optString(tag, "name", `${metadataPath}.tag`),
+        tag: reader.optString(tag, "name", tagPath),
       },
       request: { host: reference?.host },
       actor,

@@ -10,6 +10,7 @@
 // One event per `event_data.resources[]` entry.
 
 import { EventActionDelete, EventActionPull, EventActionPush } from "../event/constants.ts";
+import { child } from "../event/limits.ts";
 import { type Draft, finish, idKey, parseReference, tagOnly, unsupportedType } from "./build.ts";
 import { cloudEventMode, structuredEvent } from "./cloudevent-in.ts";
 import type { Normalized, NotificationInput } from "./model.ts";
@@ -126,7 +127,7 @@ export async function normalizeHarbor(input: NotificationInput): Promise<Normali
     ...(envelope.sourceId !== undefined && { id: envelope.sourceId }),
   };
 
-  const repositoryPath = `${dataPath}.repository`;
+  const repositoryPath = child(dataPath, "repository");
   const repository = reader.optObject(data, "repository", dataPath);
   const namespace = reader.optString(repository, "namespace", repositoryPath);
   const name = reader.optString(repository, "name", repositoryPath);
@@ -134,7 +135,7 @@ export async function normalizeHarbor(input: NotificationInput): Promise<Normali
     reader.optString(repository, "repo_full_name", repositoryPath) ??
     (namespace && name ? `${namespace}/${name}` : undefined);
 
-  const resourcesPath = `${dataPath}.resources`;
+  const resourcesPath = child(dataPath, "resources");
   const listed =
     action === undefined
       ? data && reader.optArray(data, "resources", dataPath)
@@ -142,11 +143,11 @@ export async function normalizeHarbor(input: NotificationInput): Promise<Normali
   const resources = reader.objects(listed ?? [], resourcesPath);
 
   const draft = (resource: Json | undefined, index: number): Draft => {
-    const base = `${resourcesPath}[${index}]`;
+    const base = child(resourcesPath, index);
     const reference = parseReference(reader.optString(resource, "resource_url", base));
     const named = fullName ?? reference?.repository;
     if (named === undefined && action !== undefined) {
-      reader.fail(`${repositoryPath}.repo_full_name`, "is required");
+      reader.fail(child(repositoryPath, "repo_full_name"), "is required");
     }
     return {
       supported: action !== undefined,

@@ -3,6 +3,7 @@
 // malformed notification raises. The normalizers (one file per format) and normalize.ts build on
 // these; src/event stays the model they normalize into.
 
+import { issuesLine, onlySizeLimits } from "../event/limits.ts";
 import type { Event } from "../event/schema.ts";
 
 /**
@@ -206,16 +207,12 @@ export class FormatError extends Error {
     issues: FormatIssue[],
     options: { cause?: unknown; tooLarge?: boolean } = {},
   ) {
-    const shown = issues
-      .slice(0, 3)
-      .map((issue) => (issue.path ? `${issue.path}: ` : "") + issue.message);
-    const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
     super(
-      `invalid ${format} notification: ${shown.join("; ")}${more}`,
+      `invalid ${format} notification: ${issuesLine(issues)}`,
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.format = format;
     this.issues = issues;
-    this.tooLarge = options.tooLarge ?? false;
+    this.tooLarge = options.tooLarge ?? onlySizeLimits(issues);
   }
 }

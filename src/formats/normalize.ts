@@ -36,7 +36,7 @@ export async function normalizeDistribution(input: NotificationInput): Promise<N
     return { events: parseEnvelope(input.body).events, unsupported: [] };
   } catch (error) {
     if (!(error instanceof EnvelopeError)) throw error;
-    throw new FormatError("distribution", error.issues, { cause: error, tooLarge: error.tooLarge });
+    throw new FormatError("distribution", error.issues, { cause: error });
   }
 }
 

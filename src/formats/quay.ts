@@ -30,6 +30,9 @@ function nativeType(root: Json): string {
   return "notification";
 }
 
+/** How long identical Quay payloads count as one (resends) rather than pushes of their own. */
+const quayWindowMs = 10 * 60_000;
+
 /**
  * Normalizes a Quay notification into distribution Events. `repo_push` is one `push` per
  * `updated_tags` entry (one without a tag when none was updated); every other event (builds,
@@ -53,9 +56,6 @@ function nativeType(root: Json): string {
  * events.map((event) => event.target.tag); // ["latest", "v1"]
  * ```
  */
-/** How long identical Quay payloads count as one (resends) rather than pushes of their own. */
-const quayWindowMs = 10 * 60_000;
-
 export async function normalizeQuay(input: NotificationInput): Promise<Normalized> {
   const reader: Reader = new Reader("quay");
   const root = reader.json(input.body);

@@ -2,6 +2,7 @@
 // messages), a header by name, and typed fields that throw a FormatError naming the field's path
 // and the reason. Every normalizer reads through here, so each refusal reads the same way.
 
+import { mediaTypeOf } from "../event/constants.ts";
 import { bodyText } from "../event/decode.ts";
 import { formatTimestamp, isTimestamp } from "../event/ids.ts";
 import { child, MAX_JSON_DEPTH } from "../event/limits.ts";
@@ -50,7 +51,7 @@ export function header(headers: HeadersInput | undefined, name: string): string 
 
 /** The media type of `Content-Type`, lowercase, without parameters ("" when absent). */
 export function contentType(headers: HeadersInput | undefined): string {
-  return (header(headers, "content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  return mediaTypeOf(header(headers, "content-type")) ?? "";
 }
 
 /**

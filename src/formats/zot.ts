@@ -6,6 +6,7 @@
 // manifest?, actor?: {name}, request?: {addr, method, useragent}}`.
 
 import { EventActionDelete, EventActionPush } from "../event/constants.ts";
+import { child } from "../event/limits.ts";
 import { finish, idKey, receivedTime, tagOnly } from "./build.ts";
 import { binaryEvent, cloudEventMode, structuredEvent } from "./cloudevent-in.ts";
 import type { Normalized, NotificationInput } from "./model.ts";
@@ -52,7 +53,7 @@ export async function normalizeZot(input: NotificationInput): Promise<Normalized
   const reference = reader.optString(data, "reference", base);
   const actor = reader.optObject(data, "actor", base);
   const request = reader.optObject(data, "request", base);
-  const requestPath = base ? `${base}.request` : "request";
+  const requestPath = child(base, "request");
   const draft = {
     supported: action !== undefined,
     action: action ?? event.type,
@@ -73,7 +74,7 @@ export async function normalizeZot(input: NotificationInput): Promise<Normalized
       method: reader.optString(request, "method", requestPath),
       useragent: reader.optString(request, "useragent", requestPath),
     },
-    actor: reader.optString(actor, "name", base ? `${base}.actor` : "actor"),
+    actor: reader.optString(actor, "name", child(base, "actor")),
     origin: { format: "zot" as const, type: event.type, id: event.id },
   };
   return finish("zot", idKey(event.id, undefined), [draft]);

@@ -1,4 +1,6 @@
 // The one error shape every relay response uses: {"error":{"code","message","issues?"}}.
+import type { EnvelopeError } from "../event/parse.ts";
+import type { FormatError, InputFormat } from "../formats/model.ts";
 
 /**
  * One problem found in a request, at a path such as `events[0].target.repository` (`""` for the
@@ -81,4 +83,26 @@ export function errorResponse(
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json");
   return new Response(JSON.stringify(errorBody(code, message, init.issues)), { status, headers });
+}
+
+/**
+ * The answer to a body that parses but is refused: 413 for a size limit (naming where), else 400,
+ * with every issue. The relay's ingest answers an event its store cannot hold with it too.
+ */
+export function refusal(format: InputFormat, error: EnvelopeError | FormatError): Response {
+  const { issues } = error;
+  const where = issues[0]?.path;
+  const envelope = format === "distribution";
+  const what = envelope ? "envelope" : `${format} notification`;
+  if (error.tooLarge) {
+    const at = where ? ` at ${where}` : "";
+    return errorResponse(413, "payload_too_large", `the ${what} exceeds a size limit${at}`, {
+      issues,
+    });
+  }
+  return envelope
+    ? errorResponse(400, "invalid_envelope", "the body is not a valid notification envelope", {
+        issues,
+      })
+    : errorResponse(400, "invalid_notification", `the ${what} is not valid`, { issues });
 }

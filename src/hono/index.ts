@@ -5,12 +5,12 @@
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { EnvelopeError, parseEnvelope } from "../event/envelope.ts";
 import type { Envelope, Event } from "../event/schema.ts";
-import { FormatError, INPUT_FORMATS, type InputFormat } from "../formats/model.ts";
+import { FormatError, INPUT_FORMATS, type InputFormat, isInputFormat } from "../formats/model.ts";
 import { normalizeNotification } from "../formats/normalize.ts";
 import { verifyGitHubSignature } from "../webhooks/github.ts";
 import { bearerToken, tokenMatcher } from "./auth.ts";
 import { BodyTooLargeError, readBodyLimited } from "./body.ts";
-import { errorResponse } from "./errors.ts";
+import { errorResponse, refusal } from "./errors.ts";
 import { envelopeMediaTypes, mediaTypeOf } from "./media.ts";
 
 export { bearerToken, tokenMatcher } from "./auth.ts";
@@ -182,7 +182,7 @@ export function receiveEnvelopes<E extends Env = Env>(
   const allowAnonymous = options.allowAnonymous === true;
   const realm = options.realm ?? "registry-relay";
   const format = options.format ?? "distribution";
-  if (!INPUT_FORMATS.includes(format)) {
+  if (!isInputFormat(format)) {
     throw new TypeError(`format must be one of ${INPUT_FORMATS.join(", ")}, got ${String(format)}`);
   }
   const { githubSecret } = options;
@@ -312,29 +312,4 @@ export function receiveEnvelopes<E extends Env = Env>(
       ? c.json({ accepted }, 202)
       : c.json({ accepted, unsupported: unsupported.length }, 202);
   };
-}
-
-/** The answer to a body that parses but is refused: 413 for a size limit, else 400. */
-function refusal(format: InputFormat, error: EnvelopeError | FormatError): Response {
-  const { issues } = error;
-  const where = issues[0]?.path;
-  if (format === "distribution") {
-    return error.tooLarge
-      ? errorResponse(
-          413,
-          "payload_too_large",
-          `the envelope exceeds a size limit${where ? ` at ${where}` : ""}`,
-          { issues },
-        )
-      : errorResponse(400, "invalid_envelope", "the body is not a valid notification envelope", {
-          issues,
-        });
-  }
-  return error.tooLarge
-    ? errorResponse(413, "payload_too_large", `the ${format} notification exceeds a size limit`, {
-        issues,
-      })
-    : errorResponse(400, "invalid_notification", `the ${format} notification is not valid`, {
-        issues,
-      });
 }

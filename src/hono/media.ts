@@ -1,6 +1,9 @@
 // Which Content-Type values carry an envelope.
 import { EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
 
+// The rule is the core's (a `Content-Type`'s essence): registry-relay/hono has it too.
+export { mediaTypeOf } from "../event/constants.ts";
+
 /**
  * The media types an envelope may arrive with: both wire lines and plain `application/json`.
  *
@@ -15,19 +18,3 @@ export const envelopeMediaTypes: readonly string[] = [
   EventsMediaTypeV2,
   "application/json",
 ];
-
-/**
- * The media type of a `Content-Type` header without its parameters, lower-cased
- * (`Application/JSON; charset=utf-8` → `application/json`); `undefined` when missing or empty.
- *
- * @example
- * ```ts
- * import { mediaTypeOf } from "registry-relay/hono";
- * mediaTypeOf("application/vnd.docker.distribution.events.v1+json; charset=utf-8");
- * // "application/vnd.docker.distribution.events.v1+json"
- * ```
- */
-export function mediaTypeOf(contentType: string | null | undefined): string | undefined {
-  const essence = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
-  return essence ? essence : undefined;
-}

@@ -4,7 +4,7 @@
 // http-errors.ts, which never show a secret. HttpSink (http.ts) is its public face; Endpoint uses
 // it as it is, without what only HttpSink offers (writeEncoded, toJSON, following redirects).
 
-import type { EnvelopeMediaType } from "../event/constants.ts";
+import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
 import {
   type EndpointFormat,
   type OutputFormat,
@@ -12,7 +12,7 @@ import {
   outputFormatOf,
 } from "../event/output.ts";
 import type { Event } from "../event/schema.ts";
-import { secretKeys, toBase64 } from "../webhooks/hmac.ts";
+import { encoder, secretKeys, toBase64 } from "../webhooks/hmac.ts";
 import { signatureHeaders } from "../webhooks/sign.ts";
 import { atLeast } from "./defaults.ts";
 import {
@@ -27,7 +27,7 @@ import {
   redactUrl,
   sensitiveValues,
 } from "./http-errors.ts";
-import { type HeaderPair, type HttpHeaders, headerPairs, messageId, utf8 } from "./http-request.ts";
+import { type HeaderPair, type HttpHeaders, headerPairs, messageId } from "./http-request.ts";
 import { discard, parseRetryAfter, resolveLocation } from "./http-response.ts";
 import type { EndpointMetrics } from "./metrics.ts";
 import { type Sink, SinkClosedError } from "./sink.ts";
@@ -104,6 +104,9 @@ export class HttpPost implements Sink<Event> {
       now = Date.now,
     } = options;
     atLeast("httpSink: maxBatch", maxBatch, 1, "an integer");
+    if (mediaType !== EventsMediaType && mediaType !== EventsMediaTypeV2) {
+      throw fail(`mediaType must be an envelope media type, got ${mediaType}`);
+    }
     // Checked here, not at the first POST: a bad secret would fail every attempt.
     const keys = secret === undefined ? undefined : secretKeys(secret, fail);
     const format = outputFormatOf(options.format, "httpSink");
@@ -129,7 +132,7 @@ export class HttpPost implements Sink<Event> {
     ];
     // fetch refuses URLs with credentials; Go turns them into Basic auth, and so do we.
     if (basic !== ":" && !configured.some(([name]) => /^authorization$/i.test(name))) {
-      requestHeaders.push(["authorization", `Basic ${toBase64(utf8.encode(basic))}`]);
+      requestHeaders.push(["authorization", `Basic ${toBase64(encoder.encode(basic))}`]);
     }
     // `text` with the URL redacted and every sensitiveValues value masked.
     const scrub = (text: string) =>

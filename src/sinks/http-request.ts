@@ -1,6 +1,8 @@
 // What every POST of an HttpSink carries besides its body: the configured headers, checked once,
 // and the Standard Webhooks message id of signed POSTs.
 
+import { encoder } from "../webhooks/hmac.ts";
+
 /**
  * Extra request headers: a `Headers`, or a record of one value or a list of values per name
  * (distribution's `headers: { Authorization: [Bearer <token>] }`). Values are appended, so a
@@ -47,8 +49,6 @@ export function headerPairs(headers: HttpHeaders = {}): HeaderPair[] {
   return pairs;
 }
 
-export const utf8 = /* @__PURE__ */ new TextEncoder();
-
 /**
  * The Standard Webhooks message id of one POST: the event id for a single event when it is a
  * safe token (stable across retries: the receiver's idempotency key), else `evt_` or `batch_` and
@@ -60,7 +60,7 @@ export async function messageId(events: readonly { id: unknown }[]): Promise<str
   const only = single ? events[0]?.id : undefined;
   if (typeof only === "string" && safeMessageId.test(only)) return only;
   const ids = typeof only === "string" ? only : JSON.stringify(events.map((event) => event.id));
-  const digest = await crypto.subtle.digest("SHA-256", utf8.encode(ids));
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(ids));
   let id = single ? "evt_" : "batch_";
   for (const byte of new Uint8Array(digest, 0, 16)) id += (byte + 256).toString(16).slice(1);
   return id;

@@ -2,7 +2,7 @@
 // lacks: batching, Standard Webhooks signing, Retry-After, errors that never leak secrets, and
 // pre-encoded events (a registry's own bytes) sent as they are. The POSTs are http-post.ts's.
 
-import { type EnvelopeMediaType, EventsMediaType, EventsMediaTypeV2 } from "../event/constants.ts";
+import type { EnvelopeMediaType } from "../event/constants.ts";
 import { distributionFormat, type EndpointFormat, type OutputFormat } from "../event/output.ts";
 import { type EncodedEvent, frameEncoded, parsedText } from "../event/raw.ts";
 import type { Event } from "../event/schema.ts";
@@ -120,9 +120,6 @@ export class HttpSink implements Sink<Event> {
   constructor(url: string | URL, options: HttpSinkOptions = {}) {
     const { maxBatch = defaults.maxBatch, mediaType = defaults.mediaType, secret } = options;
     const timeout = options.timeout ?? 0;
-    if (mediaType !== EventsMediaType && mediaType !== EventsMediaTypeV2) {
-      throw new TypeError(`httpSink: mediaType must be an envelope media type, got ${mediaType}`);
-    }
     if (Number.isNaN(timeout)) throw new RangeError("httpSink: timeout must be a number of ms");
     this.#signed = secret !== undefined;
     const follow = options.followRedirects ?? "never";

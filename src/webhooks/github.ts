@@ -1,33 +1,29 @@
 // GitHub's webhook signature: `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the raw
 // body under the webhook's secret (any string, used as UTF-8 bytes). GitHub Packages sends it;
 // the relay's `github` route takes a valid one in place of a bearer token.
-import { timingSafeEqual, type WebhookBody } from "./hmac.ts";
+import { encoder, type HmacKey, subtleHmac, timingSafeEqual, type WebhookBody } from "./hmac.ts";
 
-const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
+// GitHub's secret is used as it is (UTF-8), not base64-decoded like a Standard Webhooks secret:
+// its keys are kept apart from hmac.ts's cache. A handful per process at most; bounded all the
+// same. Each key's Web Crypto key is imported once (subtleHmac keeps it on the key).
+const keys = new Map<string, HmacKey>();
 
-function keyOf(secret: string): Promise<CryptoKey> {
+function keyOf(secret: string): HmacKey {
   let key = keys.get(secret);
   if (key === undefined) {
-    // A handful of secrets per process at most; bounded all the same.
     if (keys.size >= 16) keys.clear();
-    key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
+    key = [encoder.encode(secret) as Uint8Array<ArrayBuffer>];
     keys.set(secret, key);
   }
   return key;
 }
 
-const bytesOf = (body: WebhookBody): BufferSource =>
+/** The body's bytes: a view is taken as it is (Web Crypto reads only its range). */
+const bytesOf = (body: WebhookBody): Uint8Array =>
   typeof body === "string"
     ? encoder.encode(body)
     : body instanceof Uint8Array
-      ? Uint8Array.from(body)
+      ? body
       : new Uint8Array(body);
 
 /**
@@ -53,7 +49,7 @@ export async function verifyGitHubSignature(
     throw new TypeError("verifyGitHubSignature: secret must be a non-empty string");
   }
   const presented = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? "")?.[1]?.toLowerCase();
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await keyOf(secret), bytesOf(body)));
+  const mac = await subtleHmac(keyOf(secret), bytesOf(body));
   const expected = Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("");
   // Compared even when the header is malformed, so timing says nothing about which it was.
   const equal = timingSafeEqual(expected, presented ?? "0".repeat(64));

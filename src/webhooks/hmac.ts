@@ -24,7 +24,8 @@ export type WebhookSecret = string;
  */
 export type WebhookBody = string | Uint8Array | ArrayBuffer;
 
-const encoder = /* @__PURE__ */ new TextEncoder();
+/** The one UTF-8 encoder of signing, verifying and the HTTP sink (bundles share it). */
+export const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * Compares two byte strings in time that depends only on their lengths, never on where they

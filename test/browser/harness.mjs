@@ -19,17 +19,14 @@ export { registriesFixturesDir };
 /**
  * The core's formats and endpoint config, bundled from src/ for Node (the same code the console
  * bundles), to compute what the page must show: `normalizeNotification`, `toCloudEvent`,
- * `toCDEvent`, `FormatError` and `parseEndpointConfig`.
+ * `toCDEvent` and `FormatError`.
  * @param {string} dir where to write the bundle
  */
 export async function loadCore(dir) {
   const outfile = join(dir, "core-formats.mjs");
   await esbuild.build({
     stdin: {
-      contents: [
-        'export * from "./src/formats/index.ts";',
-        'export { parseEndpointConfig } from "./src/endpoint/config.ts";',
-      ].join("\n"),
+      contents: 'export * from "./src/formats/index.ts";',
       resolveDir: repoRoot,
       loader: "ts",
     },

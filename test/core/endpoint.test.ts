@@ -8,9 +8,9 @@ import { HttpStatusError } from "../../src/sinks/http.ts";
 import type { DeadLetter } from "../../src/sinks/retrying.ts";
 import { SinkClosedError } from "../../src/sinks/sink.ts";
 import { Breaker, ExponentialBackoff } from "../../src/sinks/strategies.ts";
-import { inbox, serverUrl } from "../support/env.ts";
+import { inbox, serverUrl, uniqueBucket } from "../support/env.ts";
 
-const unique = () => `ep-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+const unique = () => uniqueBucket("ep");
 
 function event(id: string, action: string, repository = "team/app", mediaType?: string): Event {
   return {
@@ -256,6 +256,10 @@ describe("Endpoint", () => {
       assert.throws(() => new Endpoint("x", "https://h.example/", settings as never), RangeError);
     }
     assert.throws(() => new Endpoint("x", "https://h.example/", { partitions: 0 }), RangeError);
+    assert.throws(
+      () => new Endpoint("x", "https://h.example/", { mediaType: "text/plain" as never }),
+      /httpSink: mediaType must be an envelope media type, got text\/plain/,
+    );
     assert.throws(() => new Endpoint("x", "https://h.example/", { maxBatch: 0 }), RangeError);
     assert.throws(
       () => new Endpoint("x", "https://h.example/", { secret: "not base64!" }),

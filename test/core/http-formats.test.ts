@@ -11,7 +11,7 @@ import { cloudEventsFormat, toCloudEvent } from "../../src/formats/cloudevents.t
 import { outputFormats } from "../../src/formats/output.ts";
 import { HttpEncodeError, HttpSink } from "../../src/sinks/http.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
-import { clearInbox, inbox, serverUrl } from "../support/env.ts";
+import { inbox, serverUrl, uniqueBucket } from "../support/env.ts";
 
 // An endpoint's output format on the wire: the same events as envelopes, CloudEvents and
 // CDEvents, and routing by `match` and by what a format can carry.
@@ -32,26 +32,16 @@ const event = (id: string, repository: string, tag?: string, mediaType = manifes
 });
 const blob = event("blob-1", "team-a/app", undefined, "application/octet-stream");
 
-async function received(bucket: string, count: number) {
-  for (let i = 0; i < 100; i++) {
-    const got = await inbox(bucket);
-    if (got.length >= count) return got;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return inbox(bucket);
-}
-
 describe("HttpSink formats", () => {
   it("cloudevents: one structured CloudEvent per POST, signed over the exact body", async () => {
-    const bucket = "formats-ce-single";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-ce-single");
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
       format: cloudEventsFormat,
       secret,
     });
     const events = [event("e1", "team-a/app", "v1"), event("e2", "team-b/app")];
     await sink.write(...events);
-    const got = await received(bucket, 2);
+    const got = await inbox(bucket);
     assert.equal(got.length, 2);
     for (const [i, request] of got.entries()) {
       assert.equal(request.headers["content-type"], "application/cloudevents+json");
@@ -62,15 +52,14 @@ describe("HttpSink formats", () => {
   });
 
   it("cloudevents with maxBatch > 1: the batch type for every POST, even of one event", async () => {
-    const bucket = "formats-ce-batch";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-ce-batch");
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
       format: cloudEventsFormat,
       maxBatch: 2,
     });
     const events = [event("b1", "r", "1"), event("b2", "r", "2"), event("b3", "r", "3")];
     await sink.write(...events);
-    const got = await received(bucket, 2);
+    const got = await inbox(bucket);
     assert.deepEqual(
       got.map((request) => request.headers["content-type"]),
       ["application/cloudevents-batch+json", "application/cloudevents-batch+json"],
@@ -82,15 +71,14 @@ describe("HttpSink formats", () => {
   });
 
   it("cdevents: binary mode, ce-* headers beside the configured ones; a blob is refused", async () => {
-    const bucket = "formats-cd";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-cd");
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
       format: cdEventsFormat,
       headers: { "X-Team": "a" },
     });
     const pushed = event("c1", "team-a/app", "v1");
     await sink.write(pushed);
-    const [request] = await received(bucket, 1);
+    const [request] = await inbox(bucket);
     const wanted = toCDEvent(pushed);
     assert.ok(wanted && request);
     assert.equal(request.body, wanted.body);
@@ -121,14 +109,13 @@ describe("HttpSink formats", () => {
   });
 
   it("writeEncoded: stored texts go out as CloudEvents too", async () => {
-    const bucket = "formats-ce-encoded";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-ce-encoded");
     const sink = new HttpSink(`${serverUrl}/inbox/${bucket}`, {
       format: outputFormats.cloudevents,
     });
     const one = event("t1", "r", "v1");
     await sink.writeEncoded({ id: one.id, text: JSON.stringify(one), mediaType: EventsMediaType });
-    const [request] = await received(bucket, 1);
+    const [request] = await inbox(bucket);
     assert.deepEqual(JSON.parse(request?.body ?? ""), toCloudEvent(one));
     await assert.rejects(
       () => sink.writeEncoded({ id: "x", text: "{not json", mediaType: EventsMediaType }),
@@ -139,8 +126,7 @@ describe("HttpSink formats", () => {
 
 describe("Endpoint routing", () => {
   it("sends only what its format carries and its match rules select", async () => {
-    const bucket = "formats-endpoint";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-endpoint");
     const endpoint = new Endpoint("team-a", `${serverUrl}/inbox/${bucket}`, {
       format: cdEventsFormat,
       match: { repositories: ["team-a/**"], tags: ["v*"] },
@@ -168,8 +154,7 @@ describe("Endpoint routing", () => {
   });
 
   it("a distribution endpoint keeps GitLab's rename but not another registry's scan", async () => {
-    const bucket = "formats-endpoint-distribution";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-endpoint-distribution");
     const endpoint = new Endpoint("all", `${serverUrl}/inbox/${bucket}`, { maxBatch: 10 });
     const rename: Event = { ...event("r1", "group/app"), action: "rename" };
     const scan: Event = { ...event("s1", "group/app"), action: "harbor.scan.completed" };
@@ -182,8 +167,7 @@ describe("Endpoint routing", () => {
   });
 
   it("takes an output format of your own: its events, content type and body, signed and batched", async () => {
-    const bucket = "formats-endpoint-custom";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-endpoint-custom");
     const chat: OutputFormat = {
       name: "chat",
       accepts: (e) => e.target.tag !== undefined,
@@ -229,8 +213,7 @@ describe("Endpoint routing", () => {
   });
 
   it("takes a lone string where typed settings want a list (JavaScript callers)", async () => {
-    const bucket = "formats-endpoint-lone-strings";
-    await clearInbox(bucket);
+    const bucket = uniqueBucket("formats-endpoint-lone-strings");
     const endpoint = new Endpoint("lone", `${serverUrl}/inbox/${bucket}`, {
       ignore: { actions: "pull" as never },
       match: { repositories: "team-a/**" as never },

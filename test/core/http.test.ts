@@ -31,9 +31,9 @@ import {
 import { classifyDeliveryError } from "../../src/sinks/retrying.ts";
 import { SinkClosedError } from "../../src/sinks/sink.ts";
 import { verifyWebhook } from "../../src/webhooks/webhooks.ts";
-import { inbox, type Recorded, serverUrl } from "../support/env.ts";
+import { inbox, type Recorded, serverUrl, uniqueBucket } from "../support/env.ts";
 
-const unique = () => `http-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+const unique = () => uniqueBucket("http");
 
 function event(id: string, mediaType: string, size: number, repository = "test/repo"): Event {
   return {

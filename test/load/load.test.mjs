@@ -16,13 +16,13 @@
 //   node --test --test-reporter=spec test/load/load.test.mjs   (npm run test:load)
 // LOAD_SEED=<n> changes the event ids and the fault plan (printed with the figures).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bundleWorker } from "../../scripts/bundle-worker.mjs";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { distributionFixtureNames, distributionFixturesDir } from "../fixtures/paths.mjs";
 import { prng } from "../support/prng.mjs";
 import { repoRoot, startRelay } from "../support/relay-process.mjs";
 import { fnv1a, seededFaults, startReceiver } from "./receiver.mjs";
@@ -80,9 +80,7 @@ const partitionOf = (repository, n) => (n <= 1 ? 0 : fnv1a(repository) % n);
  * repository k % 20 and is sent by connection-worker k % 20, in k order.
  */
 function buildEnvelopes() {
-  const names = readdirSync(distributionFixturesDir)
-    .filter((name) => /^\d{3}-.*\.json$/.test(name))
-    .sort();
+  const names = distributionFixtureNames();
   assert.ok(names.length > 0, `no fixtures in ${distributionFixturesDir}`);
   const fixtures = names.map((name) => readFileSync(join(distributionFixturesDir, name), "utf8"));
   const random = prng(SEED);

@@ -4,7 +4,7 @@
 // refused as too large. Seeded: FUZZ_SEED=<n> reruns a run
 // (FUZZ_SEED=random picks one), FUZZ_CASES=<n> changes its length. Node only: it reads the
 // fixtures from disk and runs for about 10-30 s.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ import {
   safeParseEnvelope,
 } from "../../src/event/envelope.ts";
 import { type Envelope, EventSchema } from "../../src/event/schema.ts";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { distributionFixtureNames, distributionFixturesDir } from "../fixtures/paths.mjs";
 import { DEFAULT_FUZZ_SEED, fuzzCase, type MutationKind, mutationKinds } from "../support/fuzz.ts";
 
 const seed =
@@ -32,10 +32,9 @@ const lines = [EventsMediaType, EventsMediaTypeV2] as const;
 /** Accepted bodies whose events eventTexts refused as too large to store. */
 let storeRefusals = 0;
 
-const bases = readdirSync(distributionFixturesDir)
-  .filter((name) => /^\d{3}-.*\.json$/.test(name))
-  .sort()
-  .map((name) => new Uint8Array(readFileSync(join(distributionFixturesDir, name))));
+const bases = distributionFixtureNames().map(
+  (name) => new Uint8Array(readFileSync(join(distributionFixturesDir, name))),
+);
 
 const utf8 = new TextEncoder();
 const strict = new TextDecoder("utf-8", { fatal: true });

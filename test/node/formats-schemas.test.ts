@@ -2,14 +2,18 @@
 // schemas (test/fixtures/registries/standards: CloudEvents 1.0 draft-07, CDEvents 0.5.1 Draft
 // 2020-12), for every captured distribution event. Node only: ajv compiles validators with
 // `new Function`, which workerd forbids.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import { type CDEventMessage, toCDEvent } from "../../src/formats/cdevents.ts";
 import { toCloudEvent, toCloudEventsBody } from "../../src/formats/cloudevents.ts";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import {
+  distributionFixtureNames,
+  distributionFixturesDir,
+  standardsDir,
+} from "../fixtures/paths.mjs";
 import {
   cdeventsDir,
   cdSchemas,
@@ -17,19 +21,15 @@ import {
   checkCloudEvent,
   jsonFiles,
   readJson,
-  standards,
 } from "../support/standards.ts";
 
 /** Every event of every captured envelope, with its file name. */
-const fixtureEvents: { name: string; event: Event }[] = readdirSync(distributionFixturesDir)
-  .filter((name) => /^\d{3}-.*\.json$/.test(name))
-  .sort()
-  .flatMap((name) =>
-    parseEnvelope(readFileSync(join(distributionFixturesDir, name))).events.map((event) => ({
-      name,
-      event,
-    })),
-  );
+const fixtureEvents: { name: string; event: Event }[] = distributionFixtureNames().flatMap((name) =>
+  parseEnvelope(readFileSync(join(distributionFixturesDir, name))).events.map((event) => ({
+    name,
+    event,
+  })),
+);
 
 /** What the headers of a binary-mode message say, percent-decoded, must match its body. */
 function headersAgree(message: CDEventMessage) {
@@ -47,7 +47,7 @@ function headersAgree(message: CDEventMessage) {
 
 describe("the validators accept the specs' own examples", () => {
   it("CloudEvents: the JSON format examples (one event each, and each event of the batch)", () => {
-    const dir = join(standards, "cloudevents/examples");
+    const dir = join(standardsDir, "cloudevents/examples");
     const examples = jsonFiles(dir).flatMap((name) => {
       const value = readJson(join(dir, name));
       return Array.isArray(value) ? value : [value];

@@ -13,12 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { pushFixture } from "../fixtures/paths.mjs";
 import { repoRoot } from "../support/relay-process.mjs";
 import { sh } from "./sh.mjs";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
-const fixture = join(distributionFixturesDir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json");
+const fixture = pushFixture;
 /** Above what the install takes on this project's 2-core machine under load (about 1 minute). */
 const installTimeoutMs = 240_000;
 

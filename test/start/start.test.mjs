@@ -10,10 +10,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { pushFixture } from "../fixtures/paths.mjs";
 import { freePort, killGroup, repoRoot } from "../support/relay-process.mjs";
 
-const fixture = join(distributionFixturesDir, "003-p01-push-alpha-v1--push-oci-manifest-v1.json");
+const fixture = pushFixture;
 const readyTimeoutMs = 120_000;
 const stopTimeoutMs = 8_000;
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));

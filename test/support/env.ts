@@ -69,15 +69,10 @@ export function registryFixture(path: string): Promise<Fixture> {
 }
 
 /**
- * The files of `test/fixtures/registries` (other registries' payloads as their vendors publish
- * them, the standards' schemas and examples, FORMATS.md and SOURCES.md), sorted by path;
+ * The paths of the files of `test/fixtures/registries` (other registries' payloads as their
+ * vendors publish them, the standards' schemas and examples, FORMATS.md and SOURCES.md), sorted;
  * `under` keeps one folder, e.g. `"harbor"` or `"standards/cloudevents"`.
  */
-export async function loadRegistryFixtures(under?: string): Promise<Fixture[]> {
-  return Promise.all((await registryFixturePaths(under)).map(registryFixture));
-}
-
-/** The paths of `loadRegistryFixtures(under)`, without fetching the files. */
 export async function registryFixturePaths(under?: string): Promise<string[]> {
   registryIndex ??= fetch(`${serverUrl}/registries/index.json`).then((r) => r.json());
   const prefix = under === undefined ? "" : `${under.replace(/\/+$/, "")}/`;
@@ -97,7 +92,9 @@ export async function inbox(bucket: string): Promise<Recorded[]> {
   return (await fetch(`${serverUrl}/inbox/${bucket}`)).json();
 }
 
-/** Clears an inbox bucket (and its flaky counter). */
-export async function clearInbox(bucket: string): Promise<void> {
-  await (await fetch(`${serverUrl}/inbox/${bucket}`, { method: "DELETE" })).arrayBuffer();
-}
+/**
+ * An inbox bucket (or test case) name no other test or project of the run uses: core-node and
+ * core-workerd share one test server.
+ */
+export const uniqueBucket = (prefix: string): string =>
+  `${prefix}-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;

@@ -6,7 +6,11 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { distributionFixturesDir, registriesFixturesDir } from "../fixtures/paths.mjs";
+import {
+  distributionFixtureNames,
+  distributionFixturesDir,
+  registriesFixturesDir,
+} from "../fixtures/paths.mjs";
 
 export const fixturesDir = distributionFixturesDir;
 
@@ -62,7 +66,9 @@ function readBody(req) {
 export async function startTestServer({ port = 0 } = {}) {
   const inboxes = new Map();
   const flaky = new Map();
-  const names = (await readdir(fixturesDir)).filter((n) => /^\d{3}-.*\.json$/.test(n)).sort();
+  const names = distributionFixtureNames();
+  /** @type {Promise<string[]> | undefined} */
+  let registries;
   const record = async (bucket, req) => {
     const body = await readBody(req);
     const list = inboxes.get(bucket) ?? [];
@@ -90,7 +96,9 @@ export async function startTestServer({ port = 0 } = {}) {
         });
       }
       if (parts[0] === "registries") {
-        const files = await filesUnder(registriesFixturesDir);
+        // Listed once per server, at the first request that needs the list.
+        registries ??= filesUnder(registriesFixturesDir);
+        const files = await registries;
         const path = parts.slice(1).map(decodeURIComponent).join("/");
         if (path === "index.json") {
           return send(res, 200, JSON.stringify(files), { "content-type": "application/json" });

@@ -8,8 +8,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { standardsDir } from "../fixtures/paths.mjs";
 
-export const standards = standardsDir;
-export const cdeventsDir = join(standards, "cdevents/v0.5.1");
+export const cdeventsDir = join(standardsDir, "cdevents/v0.5.1");
 export const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
 export const jsonFiles = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".json"));
 
@@ -28,7 +27,7 @@ const ceAjv = new Ajv({ allErrors: true, allowUnionTypes: true });
 addFormats(ceAjv);
 /** Validates one CloudEvent (structured mode, parsed) against the spec's schema. */
 export const checkCloudEvent = checker(
-  ceAjv.compile(readJson(join(standards, "cloudevents/schema/cloudevents.json")) as object),
+  ceAjv.compile(readJson(join(standardsDir, "cloudevents/schema/cloudevents.json")) as object),
 );
 
 // CDEvents 0.5.1: Draft 2020-12; `links/embeddedlinksarray` resolves against the event schema's

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { pushFixture } from "../fixtures/paths.mjs";
 import { startRelay } from "../support/relay-process.mjs";
 
 const v1 = "application/vnd.docker.distribution.events.v1+json";
@@ -18,7 +18,6 @@ const adminToken = "body-limit-admin-token-0d7e";
 const maxBodyBytes = 64 * 1024; // RELAY_MAX_BODY_BYTES; the admin API's own limit is 64 KiB too
 const oversized = 512 * 1024;
 const rounds = 10;
-const fixture = "003-p01-push-alpha-v1--push-oci-manifest-v1.json";
 
 interface Answer {
   status: number;
@@ -76,7 +75,7 @@ describe("a 413 leaves the keep-alive connection usable (wrangler dev)", () => {
   let envelope: Buffer;
 
   beforeAll(async () => {
-    envelope = await readFile(join(distributionFixturesDir, fixture));
+    envelope = await readFile(pushFixture);
     receiver = createServer((_req, res) => res.writeHead(204).end());
     await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done));
     const address = receiver.address();

@@ -5,14 +5,14 @@
 // The second case does the same with a backlog of 600 events over 4 partitions: killed while
 // more than 500 wait, the restarted runtime delivers them all, in each queue's order, with at
 // most one duplicate per queue (the attempt in flight at the kill).
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleWorker } from "../../scripts/bundle-worker.mjs";
-import { distributionFixturesDir } from "../fixtures/paths.mjs";
+import { distributionFixtureNames, distributionFixturesDir } from "../fixtures/paths.mjs";
 
 const fixturesDir = distributionFixturesDir;
 const v1 = "application/vnd.docker.distribution.events.v1+json";
@@ -161,7 +161,7 @@ describe("EndpointQueue durability across a hard stop", () => {
   }
 
   it("delivers every accepted event after the runtime is killed mid-delivery", async () => {
-    const names = (await readdir(fixturesDir)).filter((n) => /^\d{3}-.*\.json$/.test(n)).sort();
+    const names = distributionFixtureNames();
     const fixtures = await Promise.all(
       names.slice(0, eventCount).map((name) => readFile(join(fixturesDir, name), "utf8")),
     );
@@ -227,7 +227,7 @@ describe("EndpointQueue durability across a hard stop", () => {
     const repositories = 8; // two per partition with the core's FNV-1a hash
     const partitions = 4;
     const adminToken = "durability-admin-token-c41b";
-    const names = (await readdir(fixturesDir)).filter((n) => /^\d{3}-.*\.json$/.test(n)).sort();
+    const names = distributionFixtureNames();
     const fixtures = await Promise.all(
       names.map((name) => readFile(join(fixturesDir, name), "utf8")),
     );

@@ -10,7 +10,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { EventsMediaType as v1, EventsMediaTypeV2 as v2 } from "../../src/event/constants.ts";
 import { encodeEnvelope } from "../../src/event/envelope.ts";
 import type { Event } from "../../src/event/schema.ts";
 import { toCDEvent } from "../../src/formats/cdevents.ts";
@@ -26,8 +27,6 @@ const ingestToken = "formats-ingest-token-5c9e41d2";
 const adminToken = "formats-admin-token-77aa";
 const githubSecret = "formats-github-secret-e1f0";
 const signingSecret = "whsec_Zm9ybWF0cy10ZXN0LXNpZ25pbmcta2V5LTMyLWJ5dGVzIQ==";
-const v1 = "application/vnd.docker.distribution.events.v1+json";
-const v2 = "application/vnd.docker.distribution.events.v2+json";
 
 /** One POST a receiver got. */
 interface Delivery {
@@ -69,7 +68,14 @@ const harborScan = {
   },
 };
 
-async function samples(): Promise<Sample[]> {
+/** Every sample, read once for the file (the tests only read them). */
+let loaded: Promise<Sample[]> | undefined;
+const samples = (): Promise<Sample[]> => {
+  loaded ??= readSamples();
+  return loaded;
+};
+
+async function readSamples(): Promise<Sample[]> {
   const json = { "content-type": "application/json" };
   return [
     {
@@ -189,13 +195,13 @@ describe("formats end to end (wrangler dev)", () => {
     });
   };
   const at = (path: string) => deliveries.filter((delivery) => delivery.path === path);
-  async function until(done: () => boolean, what: string, timeoutMs = 45_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const until = (done: () => boolean, what: string, timeout = 45_000) =>
+    vi.waitFor(
+      () => {
+        if (!done()) throw new Error(`timed out waiting for ${what}`);
+      },
+      { timeout, interval: 100 },
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "registry-relay-formats-"));
@@ -234,7 +240,7 @@ describe("formats end to end (wrangler dev)", () => {
       {
         name: "acr-v2",
         url: `${receiverUrl}/acr-v2`,
-        mediaType: "application/vnd.docker.distribution.events.v2+json",
+        mediaType: v2,
         match: { sources: ["acr"] },
       },
     ];

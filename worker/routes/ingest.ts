@@ -10,7 +10,7 @@ import { EnvelopeError, eventText, eventTexts } from "../../src/event/envelope.t
 import type { Envelope, Event } from "../../src/event/schema.ts";
 import { INPUT_FORMATS, type InputFormat, isInputFormat } from "../../src/formats/model.ts";
 import { outputFormats } from "../../src/formats/output.ts";
-import { errorResponse } from "../../src/hono/errors.ts";
+import { errorResponse, refusal } from "../../src/hono/errors.ts";
 import { receiveEnvelopes } from "../../src/hono/index.ts";
 import type { RelayConfig, RelayEndpoint } from "../env.ts";
 import type { Env } from "../queue/bindings.ts";
@@ -111,15 +111,7 @@ async function fanOut(env: Env, config: RelayConfig, received: Received): Promis
   } catch (error) {
     // An event a queue row cannot hold: refused as a whole, before anything is queued.
     if (!(error instanceof EnvelopeError && error.tooLarge)) throw error;
-    const where = error.issues[0]?.path;
-    return errorResponse(
-      413,
-      "payload_too_large",
-      `the envelope exceeds a size limit at ${where}`,
-      {
-        issues: error.issues,
-      },
-    );
+    return refusal(format, error);
   }
   const outcomes: EndpointOutcome[] = [];
   const commits: Promise<void>[] = [];
